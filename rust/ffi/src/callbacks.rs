@@ -1,0 +1,197 @@
+//! The callbacks a plugin descriptor points to: pointers in, SDK runtime
+//! calls out. Not exported by name; the host reaches them through
+//! `flb_rs_plugin`.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Arc;
+
+use flb_rs_sdk::host::Host;
+use flb_rs_sdk::runtime::{FilterOutcome, Instance};
+use flb_rs_sdk::{FlushResult, PluginKind};
+
+use crate::abi::*;
+use crate::boundary::{bytes, ffi_panic_boundary, try_ref, write_error};
+use crate::descriptors::entry_of;
+use crate::host::{read_api, FfiHost};
+
+pub(crate) unsafe extern "C" fn create(
+    plugin: *const flb_rs_plugin,
+    host: *const flb_rs_host_api,
+    host_ins: *mut c_void,
+    out: *mut *mut flb_rs_instance,
+    err: *mut c_char,
+    err_len: usize,
+) -> c_int {
+    ffi_panic_boundary!(
+        {
+            write_error(err, err_len, "panic while creating the instance");
+            FLB_RS_ERROR
+        },
+        {
+            if out.is_null() {
+                write_error(err, err_len, "create: `out` is NULL");
+                return FLB_RS_ERROR;
+            }
+            // SAFETY: `out` is not NULL and points to writable storage for a
+            // pointer (ABI); cleared first so that it is NULL on any failure.
+            unsafe { *out = std::ptr::null_mut() };
+            let Some(entry) = entry_of(plugin) else {
+                write_error(
+                    err,
+                    err_len,
+                    "create: not a plugin descriptor of this library",
+                );
+                return FLB_RS_ERROR;
+            };
+            let api = match read_api(host) {
+                Ok(api) => api,
+                Err((code, msg)) => {
+                    write_error(err, err_len, &format!("{}: {msg}", entry.name));
+                    return code;
+                }
+            };
+            if entry.kind == PluginKind::Input && api.append.is_none() {
+                write_error(
+                    err,
+                    err_len,
+                    &format!("{}: the host has no append callback for inputs", entry.name),
+                );
+                return FLB_RS_ERROR;
+            }
+            let append = api.append;
+            let ffi_host = FfiHost::new(api, host_ins);
+            let props = match ffi_host.properties() {
+                Ok(p) => p,
+                Err(msg) => {
+                    write_error(err, err_len, &format!("{}: {msg}", entry.name));
+                    return FLB_RS_ERROR;
+                }
+            };
+            let host: Arc<dyn Host> = Arc::new(ffi_host);
+            match Instance::create(entry, host, &props) {
+                Ok(instance) => {
+                    let ins = Box::new(flb_rs_instance {
+                        instance,
+                        host_ins,
+                        append,
+                    });
+                    // SAFETY: checked non-NULL above.
+                    unsafe { *out = Box::into_raw(ins) };
+                    FLB_RS_OK
+                }
+                Err(e) => {
+                    write_error(err, err_len, &format!("{}: {e}", entry.name));
+                    FLB_RS_ERROR
+                }
+            }
+        }
+    )
+}
+
+pub(crate) unsafe extern "C" fn destroy(ins: *mut flb_rs_instance) {
+    ffi_panic_boundary!((), {
+        if !ins.is_null() {
+            // SAFETY: `ins` came from `Box::into_raw` in `create`, and the
+            // ABI forbids any call on it during or after `destroy`.
+            drop(unsafe { Box::from_raw(ins) });
+        }
+    })
+}
+
+pub(crate) unsafe extern "C" fn flush(
+    ins: *mut flb_rs_instance,
+    tag: *const c_char,
+    tag_len: usize,
+    data: *const u8,
+    len: usize,
+) -> c_int {
+    ffi_panic_boundary!(FLB_RS_RETRY, {
+        let ins = try_ref!(ins, FLB_RS_ERROR);
+        // SAFETY: the host passes `tag_len` bytes at `tag` and `len` bytes at
+        // `data`, valid until this call returns (ABI); the runtime copies
+        // what it keeps.
+        let (tag, data) = unsafe { (bytes(tag.cast(), tag_len), bytes(data, len)) };
+        match ins.instance.flush(&String::from_utf8_lossy(tag), data) {
+            FlushResult::Ok => FLB_RS_OK,
+            FlushResult::Retry => FLB_RS_RETRY,
+            FlushResult::Error => FLB_RS_ERROR,
+        }
+    })
+}
+
+pub(crate) unsafe extern "C" fn filter(
+    ins: *mut flb_rs_instance,
+    tag: *const c_char,
+    tag_len: usize,
+    data: *const u8,
+    len: usize,
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> c_int {
+    ffi_panic_boundary!(FLB_RS_FILTER_NOTOUCH, {
+        let ins = try_ref!(ins, FLB_RS_FILTER_NOTOUCH);
+        if out.is_null() || out_len.is_null() {
+            return FLB_RS_FILTER_NOTOUCH;
+        }
+        // SAFETY: both out-pointers checked non-NULL; cleared so that NOTOUCH
+        // always leaves them NULL/0.
+        unsafe {
+            *out = std::ptr::null_mut();
+            *out_len = 0;
+        }
+        // SAFETY: as in `flush`: valid for the duration of the call.
+        let (tag, data) = unsafe { (bytes(tag.cast(), tag_len), bytes(data, len)) };
+        match ins.instance.filter(&String::from_utf8_lossy(tag), data) {
+            FilterOutcome::Unchanged => FLB_RS_FILTER_NOTOUCH,
+            FilterOutcome::Modified(v) => {
+                let (ptr, n) = crate::buffer::into_raw(v);
+                // SAFETY: out-pointers checked non-NULL above.
+                unsafe {
+                    *out = ptr;
+                    *out_len = n;
+                }
+                FLB_RS_FILTER_MODIFIED
+            }
+        }
+    })
+}
+
+pub(crate) unsafe extern "C" fn input_fd(ins: *mut flb_rs_instance) -> c_int {
+    ffi_panic_boundary!(-1, {
+        let ins = try_ref!(ins, -1);
+        ins.instance.input_fd().unwrap_or(-1)
+    })
+}
+
+pub(crate) unsafe extern "C" fn collect(ins: *mut flb_rs_instance) -> c_int {
+    ffi_panic_boundary!(-1, {
+        let ins = try_ref!(ins, -1);
+        let Some(append) = ins.append else {
+            return -1;
+        };
+        let host_ins = ins.host_ins;
+        let n = ins.instance.collect(&mut |tag, data| {
+            let (tag_ptr, tag_len) = match tag {
+                Some(t) => (t.as_ptr().cast::<c_char>(), t.len()),
+                None => (std::ptr::null(), 0),
+            };
+            // SAFETY: host callback, called on the thread that called
+            // `collect` (ABI); the pointers are valid for the call and the
+            // host copies the data.
+            unsafe { append(host_ins, tag_ptr, tag_len, data.as_ptr(), data.len()) == 0 }
+        });
+        c_int::try_from(n).unwrap_or(c_int::MAX)
+    })
+}
+
+pub(crate) unsafe extern "C" fn pause(ins: *mut flb_rs_instance) {
+    ffi_panic_boundary!((), {
+        try_ref!(ins).instance.pause();
+    })
+}
+
+pub(crate) unsafe extern "C" fn resume(ins: *mut flb_rs_instance) {
+    ffi_panic_boundary!((), {
+        try_ref!(ins).instance.resume();
+    })
+}

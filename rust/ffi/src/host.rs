@@ -1,0 +1,209 @@
+//! The host's callback table, seen from Rust: version checks on the way in,
+//! and [`FfiHost`], which serves the SDK's `Host` trait with those callbacks.
+
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
+use std::mem::{size_of, MaybeUninit};
+
+use flb_rs_sdk::host::{Host, MetricKind, MetricOp};
+use flb_rs_sdk::Properties;
+use log::{Level, LevelFilter};
+
+use crate::abi::*;
+
+/// Checks the host's version and copies the part of its table this library
+/// knows. Fields past the host's `struct_size` stay NULL.
+pub(crate) fn read_api(api: *const flb_rs_host_api) -> Result<flb_rs_host_api, (c_int, String)> {
+    if api.is_null() {
+        return Err((FLB_RS_ERROR, "the host API table is NULL".into()));
+    }
+    // SAFETY: `api` is not NULL and, per the ABI, points to a table whose
+    // first three u32 fields (version and size) exist in every version.
+    let (major, minor, size) = unsafe { ((*api).abi_major, (*api).abi_minor, (*api).struct_size) };
+    if major != FLB_RS_ABI_MAJOR {
+        return Err((
+            FLB_RS_ERROR_ABI,
+            format!(
+                "ABI version mismatch: the host speaks flb-rs ABI {major}.{minor}, this plugin library \
+                 speaks {FLB_RS_ABI_MAJOR}.{FLB_RS_ABI_MINOR}; rebuild the host shim and the library \
+                 from matching sources"
+            ),
+        ));
+    }
+    let size = (size as usize).min(size_of::<flb_rs_host_api>());
+    if size < 12 {
+        return Err((
+            FLB_RS_ERROR,
+            format!("the host API table is too small ({size} bytes)"),
+        ));
+    }
+    let mut copy = MaybeUninit::<flb_rs_host_api>::zeroed();
+    // SAFETY: the host's table is at least `size` bytes (its own
+    // `struct_size`, capped at ours); the destination is our own struct of
+    // at least `size` bytes. Every field is an integer or an optional
+    // function pointer, for which all-zero bytes are valid (0 / NULL), so
+    // the zeroed tail and the copied prefix make a valid value.
+    let api = unsafe {
+        std::ptr::copy_nonoverlapping(api.cast::<u8>(), copy.as_mut_ptr().cast::<u8>(), size);
+        copy.assume_init()
+    };
+    if api.log.is_none() || api.property_count.is_none() || api.property_at.is_none() {
+        return Err((
+            FLB_RS_ERROR,
+            "the host API table lacks a required callback (log, property_count, property_at)"
+                .into(),
+        ));
+    }
+    Ok(api)
+}
+
+/// One instance's view of the host.
+pub(crate) struct FfiHost {
+    api: flb_rs_host_api,
+    host_ins: *mut c_void,
+    level: LevelFilter,
+}
+
+// SAFETY: the ABI requires the host's log and metric callbacks to be
+// callable from any thread, concurrently, with the `host_ins` they were
+// given; `FfiHost` holds nothing else but plain data.
+unsafe impl Send for FfiHost {}
+// SAFETY: as above; `FfiHost` has no interior mutability.
+unsafe impl Sync for FfiHost {}
+
+impl FfiHost {
+    pub(crate) fn new(api: flb_rs_host_api, host_ins: *mut c_void) -> FfiHost {
+        let level = match api.log_level {
+            // SAFETY: a host callback, called with the instance it belongs to.
+            Some(f) => unsafe { f(host_ins) },
+            None => FLB_RS_LOG_INFO,
+        };
+        let level = match level {
+            FLB_RS_LOG_OFF => LevelFilter::Off,
+            FLB_RS_LOG_ERROR => LevelFilter::Error,
+            FLB_RS_LOG_WARN => LevelFilter::Warn,
+            FLB_RS_LOG_INFO => LevelFilter::Info,
+            FLB_RS_LOG_DEBUG => LevelFilter::Debug,
+            l if l >= FLB_RS_LOG_TRACE => LevelFilter::Trace,
+            _ => LevelFilter::Info,
+        };
+        FfiHost {
+            api,
+            host_ins,
+            level,
+        }
+    }
+
+    /// The instance's properties, read through the host's callbacks.
+    pub(crate) fn properties(&self) -> Result<Properties, String> {
+        let (Some(count), Some(at)) = (self.api.property_count, self.api.property_at) else {
+            return Err("the host offers no properties".into());
+        };
+        // SAFETY: host callback with its own instance pointer.
+        let n = unsafe { count(self.host_ins) };
+        let mut props = Properties::new();
+        for i in 0..n {
+            let mut k: *const c_char = std::ptr::null();
+            let mut v: *const c_char = std::ptr::null();
+            // SAFETY: host callback; `k` and `v` are valid out-pointers.
+            if unsafe { at(self.host_ins, i, &mut k, &mut v) } != 0 || k.is_null() {
+                return Err(format!("the host could not read property {i} of {n}"));
+            }
+            // SAFETY: the host set `k` (and `v` when not NULL) to
+            // NUL-terminated strings valid until `create` returns, which is
+            // after this copy.
+            let (k, v) = unsafe {
+                (
+                    CStr::from_ptr(k),
+                    if v.is_null() { c"" } else { CStr::from_ptr(v) },
+                )
+            };
+            let k = k
+                .to_str()
+                .map_err(|_| format!("property name {k:?} is not UTF-8"))?;
+            let v = v
+                .to_str()
+                .map_err(|_| format!("the value of property '{k}' is not UTF-8"))?;
+            props.push(k, v);
+        }
+        Ok(props)
+    }
+}
+
+fn c_strings(items: &[&str]) -> Result<Vec<CString>, String> {
+    items
+        .iter()
+        .map(|s| CString::new(*s).map_err(|_| format!("'{s}' contains a NUL byte")))
+        .collect()
+}
+
+impl Host for FfiHost {
+    fn log(&self, level: Level, message: &str) {
+        let level = match level {
+            Level::Error => FLB_RS_LOG_ERROR,
+            Level::Warn => FLB_RS_LOG_WARN,
+            Level::Info => FLB_RS_LOG_INFO,
+            Level::Debug => FLB_RS_LOG_DEBUG,
+            Level::Trace => FLB_RS_LOG_TRACE,
+        };
+        if let Some(f) = self.api.log {
+            // SAFETY: host callback, callable from any thread; the message
+            // is passed as pointer and length and only read during the call.
+            unsafe { f(self.host_ins, level, message.as_ptr().cast(), message.len()) }
+        }
+    }
+
+    fn log_level(&self) -> LevelFilter {
+        self.level
+    }
+
+    fn metric_create(
+        &self,
+        kind: MetricKind,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<u32, String> {
+        let Some(create) = self.api.metric_create else {
+            // No metrics in this host: hand out an id that updates ignore.
+            return Ok(u32::MAX);
+        };
+        let name_c = CString::new(name).map_err(|_| "metric name contains NUL".to_string())?;
+        let help_c = CString::new(help).map_err(|_| "metric help contains NUL".to_string())?;
+        let labels_c = c_strings(labels)?;
+        let ptrs: Vec<*const c_char> = labels_c.iter().map(|s| s.as_ptr()).collect();
+        let kind = match kind {
+            MetricKind::Counter => FLB_RS_METRIC_COUNTER,
+            MetricKind::Gauge => FLB_RS_METRIC_GAUGE,
+        };
+        // SAFETY: host callback; every string is NUL-terminated and lives
+        // until the call returns (the host copies what it keeps).
+        let id = unsafe {
+            create(
+                self.host_ins,
+                kind,
+                name_c.as_ptr(),
+                help_c.as_ptr(),
+                ptrs.len(),
+                ptrs.as_ptr(),
+            )
+        };
+        u32::try_from(id).map_err(|_| "the host refused the metric".to_string())
+    }
+
+    fn metric_update(&self, id: u32, op: MetricOp, value: f64, label_values: &[&str]) {
+        let (Some(update), Ok(id)) = (self.api.metric_update, c_int::try_from(id)) else {
+            return;
+        };
+        let Ok(values) = c_strings(label_values) else {
+            return;
+        };
+        let ptrs: Vec<*const c_char> = values.iter().map(|s| s.as_ptr()).collect();
+        let op = match op {
+            MetricOp::Add => FLB_RS_METRIC_ADD,
+            MetricOp::Set => FLB_RS_METRIC_SET,
+        };
+        // SAFETY: host callback, callable from any thread; strings live
+        // until the call returns.
+        unsafe { update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr()) }
+    }
+}

@@ -1,0 +1,253 @@
+//! Fluent Bit log events as they arrive in a chunk.
+//!
+//! A chunk is a plain concatenation of events. Fluent Bit writes
+//! `[[timestamp, metadata], body]` since 2.1 (here [`EventFormat::V2`]) and
+//! still accepts the older `[timestamp, body]` ([`EventFormat::Legacy`]);
+//! both may meet a plugin, even in one chunk. A timestamp is an EventTime
+//! (msgpack ext type 0: u32 seconds, u32 nanoseconds, big-endian), an
+//! integer of seconds, or a float of seconds. Group markers (OpenTelemetry
+//! resource groups) are events whose EventTime seconds are 0xffffffff
+//! (start) or 0xfffffffe (end).
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::msgpack::{DecodeError, DecodeErrorKind, MapRef, Reader, Value};
+
+/// A point in time as Fluent Bit carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct EventTime {
+    pub seconds: i64,
+    pub nanos: u32,
+}
+
+impl EventTime {
+    pub const fn new(seconds: i64, nanos: u32) -> Self {
+        EventTime { seconds, nanos }
+    }
+
+    pub fn now() -> Self {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => EventTime::new(d.as_secs() as i64, d.subsec_nanos()),
+            Err(_) => EventTime::default(),
+        }
+    }
+
+    /// Seconds as EventTime's u32 field. Times outside 1970..2106 cannot be
+    /// represented there; they are clamped.
+    pub fn seconds_u32(&self) -> u32 {
+        self.seconds.clamp(0, i64::from(u32::MAX)) as u32
+    }
+
+    pub fn as_f64(&self) -> f64 {
+        self.seconds as f64 + f64::from(self.nanos) / 1e9
+    }
+
+    pub fn to_system_time(&self) -> SystemTime {
+        if self.seconds >= 0 {
+            UNIX_EPOCH + Duration::new(self.seconds as u64, self.nanos)
+        } else {
+            UNIX_EPOCH - Duration::from_secs(self.seconds.unsigned_abs())
+                + Duration::from_nanos(u64::from(self.nanos))
+        }
+    }
+
+    fn from_value(v: &Value<'_>) -> Option<(EventTime, EventKind)> {
+        match *v {
+            Value::Ext(0, d) if d.len() == 8 => {
+                let s = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+                let n = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
+                let kind = match (s, n) {
+                    (u32::MAX, 0) => EventKind::GroupStart,
+                    (s, 0) if s == u32::MAX - 1 => EventKind::GroupEnd,
+                    _ => EventKind::Record,
+                };
+                if n >= 1_000_000_000 {
+                    return None;
+                }
+                Some((EventTime::new(i64::from(s), n), kind))
+            }
+            Value::UInt(s) => Some((EventTime::new(i64::try_from(s).ok()?, 0), EventKind::Record)),
+            Value::Int(-1) => Some((EventTime::new(-1, 0), EventKind::GroupStart)),
+            Value::Int(-2) => Some((EventTime::new(-2, 0), EventKind::GroupEnd)),
+            Value::F64(f) => float_time(f),
+            Value::F32(f) => float_time(f64::from(f)),
+            _ => None,
+        }
+    }
+}
+
+fn float_time(f: f64) -> Option<(EventTime, EventKind)> {
+    if !f.is_finite() || f < 0.0 || f > i64::MAX as f64 {
+        return None;
+    }
+    let s = f.trunc();
+    let n = ((f - s) * 1e9) as u32;
+    Some((
+        EventTime::new(s as i64, n.min(999_999_999)),
+        EventKind::Record,
+    ))
+}
+
+impl fmt::Display for EventTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:09}", self.seconds, self.nanos)
+    }
+}
+
+/// How an event was framed on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventFormat {
+    /// `[timestamp, body]`
+    Legacy,
+    /// `[[timestamp, metadata], body]`
+    V2,
+}
+
+/// What an event stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// An ordinary log record.
+    Record,
+    /// Opens a group; its body holds the group's attributes.
+    GroupStart,
+    /// Closes the group opened last.
+    GroupEnd,
+}
+
+/// One event of a chunk, borrowed from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    pub time: EventTime,
+    pub kind: EventKind,
+    pub format: EventFormat,
+    /// The metadata map (V2), `None` for the legacy format.
+    pub metadata: Option<MapRef<'a>>,
+    /// The record itself.
+    pub body: MapRef<'a>,
+    /// The whole event as encoded, to copy it unchanged.
+    pub raw: &'a [u8],
+    /// Offset of [`Event::raw`] in the chunk.
+    pub offset: usize,
+}
+
+impl<'a> Event<'a> {
+    /// Looks up a top-level key of the body.
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.body.get(key)
+    }
+
+    pub fn is_record(&self) -> bool {
+        self.kind == EventKind::Record
+    }
+}
+
+/// The events of a chunk, in order. Group markers are included (see
+/// [`Event::kind`]); [`Events::records`] skips them.
+///
+/// Iteration yields an error for the first event that is malformed and
+/// then stops: after a broken event, where the next one starts is unknown.
+#[derive(Clone)]
+pub struct Events<'a> {
+    reader: Reader<'a>,
+    done: bool,
+}
+
+impl<'a> Events<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Events {
+            reader: Reader::new(buf),
+            done: false,
+        }
+    }
+
+    /// Only ordinary records; errors are still reported.
+    pub fn records(self) -> impl Iterator<Item = Result<Event<'a>, DecodeError>> {
+        self.filter(|e| !matches!(e, Ok(ev) if ev.kind != EventKind::Record))
+    }
+
+    fn decode_one(&mut self) -> Result<Event<'a>, DecodeError> {
+        let offset = self.reader.position();
+        let root = self.reader.read_value()?;
+        let raw_end = self.reader.position();
+        let shape = |what| DecodeError {
+            offset,
+            kind: DecodeErrorKind::Unexpected(what),
+        };
+        let root = root
+            .as_array()
+            .filter(|a| a.len() == 2)
+            .ok_or_else(|| shape("an event must be an array of two elements"))?;
+        let mut it = root.iter();
+        let (head, body) = match (it.next(), it.next()) {
+            (Some(h), Some(b)) => (h, b),
+            _ => return Err(shape("an event must be an array of two elements")),
+        };
+        let body = body
+            .as_map()
+            .ok_or_else(|| shape("an event's body must be a map"))?;
+        let (ts, metadata, format) = match head {
+            Value::Array(h) => {
+                let mut hi = h.iter();
+                match (h.len(), hi.next(), hi.next()) {
+                    (2, Some(ts), Some(Value::Map(m))) => (ts, Some(m), EventFormat::V2),
+                    _ => return Err(shape("an event header must be [timestamp, metadata map]")),
+                }
+            }
+            ts => (ts, None, EventFormat::Legacy),
+        };
+        let (time, kind) =
+            EventTime::from_value(&ts).ok_or_else(|| shape("invalid event timestamp"))?;
+        Ok(Event {
+            time,
+            kind,
+            format,
+            metadata,
+            body,
+            raw: &self.reader_buf()[offset..raw_end],
+            offset,
+        })
+    }
+
+    fn reader_buf(&self) -> &'a [u8] {
+        self.reader.buf()
+    }
+}
+
+impl<'a> Iterator for Events<'a> {
+    type Item = Result<Event<'a>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || self.reader.is_empty() {
+            return None;
+        }
+        let r = self.decode_one();
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
+    }
+}
+
+/// What an output receives in one flush: the tag and the encoded events.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    pub tag: &'a str,
+    pub data: &'a [u8],
+}
+
+impl<'a> Chunk<'a> {
+    pub fn new(tag: &'a str, data: &'a [u8]) -> Self {
+        Chunk { tag, data }
+    }
+
+    /// Every event, group markers included.
+    pub fn events(&self) -> Events<'a> {
+        Events::new(self.data)
+    }
+
+    /// Ordinary records only.
+    pub fn records(&self) -> impl Iterator<Item = Result<Event<'a>, DecodeError>> {
+        self.events().records()
+    }
+}

@@ -1,0 +1,227 @@
+//! The path from an input plugin's threads to the host.
+//!
+//! Plugin threads put encoded events on a bounded queue and poke a socket
+//! pair; the host watches the other end of the pair (in Fluent Bit, a
+//! collector event on the file descriptor) and, on its own thread, drains
+//! the queue through its append call. The queue is bounded, so a host that
+//! stops collecting (paused by memory or storage limits) makes `emit` block
+//! and the plugin stop reading its source.
+
+use std::io::{Read, Write};
+use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+use crate::encode::EventEncoder;
+
+/// Events on their way to the host.
+pub(crate) struct Batch {
+    pub tag: Option<String>,
+    pub data: Vec<u8>,
+    pub records: usize,
+}
+
+/// Why an emit did not queue the events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmitError {
+    /// The queue is full (only from `try_emit` and `emit_timeout`).
+    Full,
+    /// The instance is shutting down; stop producing.
+    Stopped,
+}
+
+impl std::fmt::Display for EmitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EmitError::Full => f.write_str("input queue full"),
+            EmitError::Stopped => f.write_str("input stopped"),
+        }
+    }
+}
+
+impl std::error::Error for EmitError {}
+
+/// Hands events to the host. Cheap to clone; one per plugin thread.
+#[derive(Clone)]
+pub struct Emitter {
+    tx: Sender<Batch>,
+    stop: Receiver<()>,
+    notify: Arc<UnixStream>,
+    paused: Arc<AtomicBool>,
+}
+
+impl Emitter {
+    /// Queues the events, waiting while the queue is full.
+    pub fn emit(&self, events: EventEncoder) -> Result<(), EmitError> {
+        self.emit_tagged(None, events)
+    }
+
+    /// Queues events under a tag of their own (default: the instance's).
+    pub fn emit_tagged(&self, tag: Option<&str>, events: EventEncoder) -> Result<(), EmitError> {
+        let batch = batch(tag, events);
+        crossbeam_channel::select! {
+            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
+            recv(self.stop) -> _ => return Err(EmitError::Stopped),
+        }
+        self.wake();
+        Ok(())
+    }
+
+    /// Queues the events if there is room now (for sources that cannot wait,
+    /// such as UDP: count what is refused).
+    pub fn try_emit(&self, events: EventEncoder) -> Result<(), EmitError> {
+        match self.tx.try_send(batch(None, events)) {
+            Ok(()) => {
+                self.wake();
+                Ok(())
+            }
+            Err(TrySendError::Full(_)) => Err(EmitError::Full),
+            Err(TrySendError::Disconnected(_)) => Err(EmitError::Stopped),
+        }
+    }
+
+    /// Queues the events, waiting at most `timeout` for room.
+    pub fn emit_timeout(&self, events: EventEncoder, timeout: Duration) -> Result<(), EmitError> {
+        let batch = batch(None, events);
+        crossbeam_channel::select! {
+            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
+            recv(self.stop) -> _ => return Err(EmitError::Stopped),
+            default(timeout) => return Err(EmitError::Full),
+        }
+        self.wake();
+        Ok(())
+    }
+
+    /// True while the host has paused this input.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    /// True once the instance is shutting down.
+    pub fn is_stopped(&self) -> bool {
+        matches!(
+            self.stop.try_recv(),
+            Err(crossbeam_channel::TryRecvError::Disconnected)
+        )
+    }
+
+    /// Waits up to `d` (an interval between records, say), returning early
+    /// and true when the instance is stopping.
+    pub fn wait_stop(&self, d: Duration) -> bool {
+        matches!(
+            self.stop.recv_timeout(d),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+        )
+    }
+
+    fn wake(&self) {
+        // Non-blocking: when the pipe is full a wake-up is already pending.
+        let _ = (&*self.notify).write(&[1]);
+    }
+}
+
+fn batch(tag: Option<&str>, events: EventEncoder) -> Batch {
+    Batch {
+        tag: tag.map(str::to_string),
+        records: events.records(),
+        data: events.into_bytes(),
+    }
+}
+
+/// The host's end of an input's queue.
+pub(crate) struct Queue {
+    rx: Receiver<Batch>,
+    notify_rx: UnixStream,
+    notify_tx: Arc<UnixStream>,
+    stop_tx: Option<Sender<()>>,
+    paused: Arc<AtomicBool>,
+    /// A batch the host refused, offered again first next time.
+    pending: Option<Batch>,
+}
+
+/// Most batches appended per collect, so that one busy input cannot hold
+/// the host's event loop.
+const COLLECT_BUDGET: usize = 256;
+
+impl Queue {
+    pub fn new(capacity: usize) -> std::io::Result<(Queue, Emitter)> {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
+        let (notify_rx, notify_tx) = UnixStream::pair()?;
+        notify_rx.set_nonblocking(true)?;
+        notify_tx.set_nonblocking(true)?;
+        let notify_tx = Arc::new(notify_tx);
+        let paused = Arc::new(AtomicBool::new(false));
+        let emitter = Emitter {
+            tx,
+            stop: stop_rx,
+            notify: notify_tx.clone(),
+            paused: paused.clone(),
+        };
+        Ok((
+            Queue {
+                rx,
+                notify_rx,
+                notify_tx,
+                stop_tx: Some(stop_tx),
+                paused,
+                pending: None,
+            },
+            emitter,
+        ))
+    }
+
+    pub fn fd(&self) -> RawFd {
+        self.notify_rx.as_raw_fd()
+    }
+
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+
+    /// Closes the queue: blocked and future emits fail with `Stopped`.
+    pub fn close(&mut self) {
+        self.stop_tx = None;
+    }
+
+    /// Records still queued (lost if the instance goes away now).
+    pub fn undelivered(&self) -> usize {
+        self.pending.as_ref().map_or(0, |b| b.records)
+            + self.rx.try_iter().map(|b| b.records).sum::<usize>()
+    }
+
+    /// Waits up to `timeout` for a batch, keeping it for the next collect.
+    pub fn wait(&mut self, timeout: Duration) -> bool {
+        if self.pending.is_none() {
+            self.pending = self.rx.recv_timeout(timeout).ok();
+        }
+        self.pending.is_some()
+    }
+
+    /// Appends queued batches through `append` until the queue is empty,
+    /// the budget is spent or the host refuses one. Returns the records
+    /// appended.
+    pub fn collect(&mut self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
+        let mut sink = [0u8; 256];
+        while matches!((&self.notify_rx).read(&mut sink), Ok(n) if n > 0) {}
+
+        let mut appended = 0;
+        for _ in 0..COLLECT_BUDGET {
+            let Some(b) = self.pending.take().or_else(|| self.rx.try_recv().ok()) else {
+                return appended;
+            };
+            if !append(b.tag.as_deref(), &b.data) {
+                self.pending = Some(b);
+                break;
+            }
+            appended += b.records;
+        }
+        // Work left: make sure the host comes back for it.
+        let _ = (&*self.notify_tx).write(&[1]);
+        appended
+    }
+}

@@ -1,0 +1,581 @@
+//! Zero-copy reading of MessagePack.
+//!
+//! Fluent Bit hands plugins chunks of msgpack. This reader borrows from the
+//! chunk instead of building a tree: strings, binaries and extensions are
+//! slices of the input, maps and arrays are lazy views that decode their
+//! entries while they are iterated.
+//!
+//! Hostile input is expected. Every length is checked against the bytes that
+//! are really there, so an absurd length is an error and never an
+//! allocation, and nesting is walked with a counter instead of recursion, so
+//! 100,000 nested arrays cost no stack.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// Why a buffer is not valid msgpack, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// Byte offset, from the start of the buffer being decoded, where the
+    /// problem was found.
+    pub offset: usize,
+    pub kind: DecodeErrorKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// The buffer ends inside a value.
+    Truncated,
+    /// The byte 0xc1, which msgpack reserves and never uses.
+    ReservedMarker,
+    /// Valid msgpack, but not the shape that was expected.
+    Unexpected(&'static str),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            DecodeErrorKind::Truncated => {
+                write!(f, "msgpack truncated at byte {}", self.offset)
+            }
+            DecodeErrorKind::ReservedMarker => {
+                write!(f, "invalid msgpack marker 0xc1 at byte {}", self.offset)
+            }
+            DecodeErrorKind::Unexpected(what) => {
+                write!(f, "unexpected msgpack at byte {}: {what}", self.offset)
+            }
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+/// A msgpack string as it is on the wire: usually UTF-8, but nothing
+/// guarantees it, so the bytes are kept and the caller picks how to treat
+/// invalid sequences.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RawStr<'a>(pub &'a [u8]);
+
+impl<'a> RawStr<'a> {
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// The string if it is valid UTF-8.
+    pub fn to_str(&self) -> Result<&'a str, std::str::Utf8Error> {
+        std::str::from_utf8(self.0)
+    }
+
+    /// The string with invalid sequences replaced by U+FFFD; borrows when
+    /// the input is valid.
+    pub fn to_str_lossy(&self) -> Cow<'a, str> {
+        String::from_utf8_lossy(self.0)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for RawStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.to_str_lossy(), f)
+    }
+}
+
+impl PartialEq<str> for RawStr<'_> {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl PartialEq<&str> for RawStr<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+/// One msgpack value, borrowed from the buffer it was read from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    Nil,
+    Bool(bool),
+    /// A negative integer (msgpack's signed encodings holding a value < 0).
+    Int(i64),
+    /// A non-negative integer, whichever encoding carried it.
+    UInt(u64),
+    F32(f32),
+    F64(f64),
+    Str(RawStr<'a>),
+    Bin(&'a [u8]),
+    Array(ArrayRef<'a>),
+    Map(MapRef<'a>),
+    Ext(i8, &'a [u8]),
+}
+
+impl<'a> Value<'a> {
+    /// Reads the single value that `buf` holds; bytes after it are an error.
+    pub fn from_slice(buf: &'a [u8]) -> Result<Value<'a>, DecodeError> {
+        let mut r = Reader::new(buf);
+        let v = r.read_value()?;
+        if r.remaining() != 0 {
+            return Err(r.error(DecodeErrorKind::Unexpected("trailing bytes")));
+        }
+        Ok(v)
+    }
+
+    pub fn as_str(&self) -> Option<RawStr<'a>> {
+        match self {
+            Value::Str(s) => Some(*s),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<MapRef<'a>> {
+        match self {
+            Value::Map(m) => Some(*m),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<ArrayRef<'a>> {
+        match self {
+            Value::Array(a) => Some(*a),
+            _ => None,
+        }
+    }
+
+    /// The value as an i64 when it is an integer that fits.
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Int(i) => Some(i),
+            Value::UInt(u) => i64::try_from(u).ok(),
+            _ => None,
+        }
+    }
+
+    /// The value as a u64 when it is a non-negative integer.
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Value::UInt(u) => Some(u),
+            _ => None,
+        }
+    }
+
+    /// Any number as f64 (integers may lose precision above 2^53).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Value::Int(i) => Some(i as f64),
+            Value::UInt(u) => Some(u as f64),
+            Value::F32(f) => Some(f64::from(f)),
+            Value::F64(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match *self {
+            Value::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+}
+
+/// A lazy view of a msgpack map. The whole map was validated when the view
+/// was made, so iterating it cannot fail.
+#[derive(Clone, Copy, PartialEq)]
+pub struct MapRef<'a> {
+    len: usize,
+    /// The encoded entries, without the map header.
+    entries: &'a [u8],
+    /// The whole encoded map, header included.
+    raw: &'a [u8],
+}
+
+impl<'a> MapRef<'a> {
+    /// Number of key/value pairs.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The map exactly as it was encoded, header included; copying it is
+    /// how an unchanged map is re-emitted without re-encoding.
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn iter(&self) -> MapIter<'a> {
+        MapIter {
+            reader: Reader::new(self.entries),
+            left: self.len,
+        }
+    }
+
+    /// The value of the first entry whose key is the string `key`.
+    pub fn get(&self, key: &str) -> Option<Value<'a>> {
+        self.get_bytes(key.as_bytes())
+    }
+
+    pub fn get_bytes(&self, key: &[u8]) -> Option<Value<'a>> {
+        self.iter()
+            .find(|(k, _)| matches!(k, Value::Str(s) if s.0 == key))
+            .map(|(_, v)| v)
+    }
+}
+
+impl fmt::Debug for MapRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for MapRef<'a> {
+    type Item = (Value<'a>, Value<'a>);
+    type IntoIter = MapIter<'a>;
+    fn into_iter(self) -> MapIter<'a> {
+        self.iter()
+    }
+}
+
+pub struct MapIter<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for MapIter<'a> {
+    type Item = (Value<'a>, Value<'a>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        // The map was validated as a whole when its view was made; an error
+        // here would mean a bug in this module, so iteration just stops.
+        let k = self.reader.read_value().ok()?;
+        let v = self.reader.read_value().ok()?;
+        Some((k, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// A lazy view of a msgpack array, validated as a whole when made.
+#[derive(Clone, Copy, PartialEq)]
+pub struct ArrayRef<'a> {
+    len: usize,
+    items: &'a [u8],
+    raw: &'a [u8],
+}
+
+impl<'a> ArrayRef<'a> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn raw(&self) -> &'a [u8] {
+        self.raw
+    }
+
+    pub fn iter(&self) -> ArrayIter<'a> {
+        ArrayIter {
+            reader: Reader::new(self.items),
+            left: self.len,
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<Value<'a>> {
+        self.iter().nth(index)
+    }
+}
+
+impl fmt::Debug for ArrayRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for ArrayRef<'a> {
+    type Item = Value<'a>;
+    type IntoIter = ArrayIter<'a>;
+    fn into_iter(self) -> ArrayIter<'a> {
+        self.iter()
+    }
+}
+
+pub struct ArrayIter<'a> {
+    reader: Reader<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for ArrayIter<'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        self.reader.read_value().ok()
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+/// What a marker byte announces: a scalar of known size, or a container
+/// with a count of children still to come.
+enum Head {
+    /// A complete value whose payload is `len` bytes after the header.
+    Payload {
+        len: usize,
+    },
+    Array(usize),
+    Map(usize),
+}
+
+/// A cursor over a msgpack buffer.
+#[derive(Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The whole buffer this reader walks.
+    pub fn buf(&self) -> &'a [u8] {
+        self.buf
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.buf.len() - self.pos
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    pub(crate) fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError {
+            offset: self.pos,
+            kind,
+        }
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        if self.remaining() < n {
+            return Err(self.error(DecodeErrorKind::Truncated));
+        }
+        let s = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    fn byte(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn be<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let s = self.take(N)?;
+        let mut a = [0u8; N];
+        a.copy_from_slice(s);
+        Ok(a)
+    }
+
+    fn len8(&mut self) -> Result<usize, DecodeError> {
+        Ok(usize::from(self.byte()?))
+    }
+
+    fn len16(&mut self) -> Result<usize, DecodeError> {
+        Ok(usize::from(u16::from_be_bytes(self.be()?)))
+    }
+
+    fn len32(&mut self) -> Result<usize, DecodeError> {
+        // usize is at least 32 bits on every target Fluent Bit runs on.
+        Ok(u32::from_be_bytes(self.be()?) as usize)
+    }
+
+    /// Reads a marker and its length fields, leaving the cursor on the
+    /// payload (scalars) or on the first child (containers).
+    fn head(&mut self) -> Result<Head, DecodeError> {
+        use rmp::Marker as M;
+        let at = self.pos;
+        let marker = M::from_u8(self.byte()?);
+        let payload = |len| Ok(Head::Payload { len });
+        match marker {
+            M::FixPos(_) | M::FixNeg(_) | M::Null | M::True | M::False => payload(0),
+            M::U8 | M::I8 => payload(1),
+            M::U16 | M::I16 => payload(2),
+            M::U32 | M::I32 | M::F32 => payload(4),
+            M::U64 | M::I64 | M::F64 => payload(8),
+            M::FixStr(n) => payload(usize::from(n)),
+            M::Str8 | M::Bin8 => payload(self.len8()?),
+            M::Str16 | M::Bin16 => payload(self.len16()?),
+            M::Str32 | M::Bin32 => payload(self.len32()?),
+            M::FixExt1 => payload(2),
+            M::FixExt2 => payload(3),
+            M::FixExt4 => payload(5),
+            M::FixExt8 => payload(9),
+            M::FixExt16 => payload(17),
+            M::Ext8 => payload(self.len8()? + 1),
+            M::Ext16 => payload(self.len16()? + 1),
+            M::Ext32 => payload(self.len32()?.saturating_add(1)),
+            M::FixArray(n) => Ok(Head::Array(usize::from(n))),
+            M::Array16 => Ok(Head::Array(self.len16()?)),
+            M::Array32 => Ok(Head::Array(self.len32()?)),
+            M::FixMap(n) => Ok(Head::Map(usize::from(n))),
+            M::Map16 => Ok(Head::Map(self.len16()?)),
+            M::Map32 => Ok(Head::Map(self.len32()?)),
+            M::Reserved => Err(DecodeError {
+                offset: at,
+                kind: DecodeErrorKind::ReservedMarker,
+            }),
+        }
+    }
+
+    /// Steps over the children of a container, however deeply nested,
+    /// without recursion: one counter holds how many values are still owed.
+    fn skip_children(&mut self, mut pending: usize) -> Result<(), DecodeError> {
+        while pending > 0 {
+            // Every value takes at least one byte: a count larger than the
+            // bytes left is a lie, refused before walking it.
+            if pending > self.remaining() {
+                return Err(DecodeError {
+                    offset: self.buf.len(),
+                    kind: DecodeErrorKind::Truncated,
+                });
+            }
+            pending -= 1;
+            match self.head()? {
+                Head::Payload { len } => {
+                    self.take(len)?;
+                }
+                Head::Array(n) => pending = pending.saturating_add(n),
+                Head::Map(n) => pending = pending.saturating_add(n.saturating_mul(2)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Steps over one value, checking it is complete and well-formed.
+    pub fn skip(&mut self) -> Result<&'a [u8], DecodeError> {
+        let start = self.pos;
+        self.skip_children(1)?;
+        Ok(&self.buf[start..self.pos])
+    }
+
+    /// Reads one value. Containers are validated to their end and returned
+    /// as lazy views.
+    pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
+        use rmp::Marker as M;
+        let start = self.pos;
+        let marker = M::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
+            offset: self.pos,
+            kind: DecodeErrorKind::Truncated,
+        })?);
+        match self.head()? {
+            Head::Array(n) => {
+                let items_start = self.pos;
+                self.skip_children(n)?;
+                Ok(Value::Array(ArrayRef {
+                    len: n,
+                    items: &self.buf[items_start..self.pos],
+                    raw: &self.buf[start..self.pos],
+                }))
+            }
+            Head::Map(n) => {
+                let entries_start = self.pos;
+                self.skip_children(n.saturating_mul(2))?;
+                Ok(Value::Map(MapRef {
+                    len: n,
+                    entries: &self.buf[entries_start..self.pos],
+                    raw: &self.buf[start..self.pos],
+                }))
+            }
+            Head::Payload { len } => {
+                let p = self.take(len)?;
+                Ok(scalar(marker, p))
+            }
+        }
+    }
+}
+
+/// Builds a scalar from its marker and payload (lengths already checked).
+fn scalar(marker: rmp::Marker, p: &[u8]) -> Value<'_> {
+    use rmp::Marker as M;
+    let arr = |n: usize| -> [u8; 8] {
+        let mut a = [0u8; 8];
+        a[8 - n..].copy_from_slice(&p[..n]);
+        a
+    };
+    let uint = |n| u64::from_be_bytes(arr(n));
+    let sint = |n: usize| {
+        let v = u64::from_be_bytes(arr(n));
+        // Sign-extend from n bytes.
+        let shift = 64 - 8 * n as u32;
+        ((v << shift) as i64) >> shift
+    };
+    let int = |i: i64| {
+        if i < 0 {
+            Value::Int(i)
+        } else {
+            Value::UInt(i as u64)
+        }
+    };
+    match marker {
+        M::FixPos(n) => Value::UInt(u64::from(n)),
+        M::FixNeg(n) => Value::Int(i64::from(n)),
+        M::Null => Value::Nil,
+        M::True => Value::Bool(true),
+        M::False => Value::Bool(false),
+        M::U8 => Value::UInt(uint(1)),
+        M::U16 => Value::UInt(uint(2)),
+        M::U32 => Value::UInt(uint(4)),
+        M::U64 => Value::UInt(uint(8)),
+        M::I8 => int(sint(1)),
+        M::I16 => int(sint(2)),
+        M::I32 => int(sint(4)),
+        M::I64 => int(sint(8)),
+        M::F32 => Value::F32(f32::from_bits(uint(4) as u32)),
+        M::F64 => Value::F64(f64::from_bits(uint(8))),
+        M::FixStr(_) | M::Str8 | M::Str16 | M::Str32 => Value::Str(RawStr(p)),
+        M::Bin8 | M::Bin16 | M::Bin32 => Value::Bin(p),
+        M::FixExt1
+        | M::FixExt2
+        | M::FixExt4
+        | M::FixExt8
+        | M::FixExt16
+        | M::Ext8
+        | M::Ext16
+        | M::Ext32 => Value::Ext(p[0] as i8, &p[1..]),
+        // Containers and the reserved marker never reach here.
+        _ => Value::Nil,
+    }
+}

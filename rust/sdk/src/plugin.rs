@@ -1,0 +1,198 @@
+//! The traits a plugin implements, and what the runtime hands it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::config::{ConfigError, PluginConfig};
+use crate::encode::EventEncoder;
+use crate::event::{Chunk, Event};
+use crate::host::{Host, MetricKind};
+use crate::metrics::{self, Counter, Gauge};
+
+pub use crate::input::{EmitError, Emitter};
+
+/// An error a plugin reports; shown to the user as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginError(pub String);
+
+impl PluginError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        PluginError(msg.into())
+    }
+}
+
+impl fmt::Display for PluginError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PluginError {}
+
+impl From<ConfigError> for PluginError {
+    fn from(e: ConfigError) -> Self {
+        PluginError(e.0)
+    }
+}
+
+impl From<std::io::Error> for PluginError {
+    fn from(e: std::io::Error) -> Self {
+        PluginError(e.to_string())
+    }
+}
+
+/// What an output tells the host about one flush.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FlushResult {
+    /// Every record of the chunk was delivered.
+    Ok,
+    /// Not delivered yet; the host keeps the chunk and flushes it again
+    /// later (Fluent Bit's retry scheduler).
+    Retry,
+    /// Can never be delivered; the host drops the chunk. Say why in the log.
+    #[default]
+    Error,
+}
+
+/// What a filter does with one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Pass the record on unchanged (nothing was written to the encoder).
+    Keep,
+    /// Remove the record (nothing was written to the encoder).
+    Drop,
+    /// The record is replaced by what the filter wrote to the encoder: one
+    /// record, several, or none.
+    Replace,
+}
+
+/// Given to a plugin when its instance is created.
+pub struct InitContext {
+    pub(crate) host: Arc<dyn Host>,
+    pub(crate) plugin: &'static str,
+}
+
+impl InitContext {
+    pub(crate) fn new(host: Arc<dyn Host>, plugin: &'static str) -> Self {
+        InitContext { host, plugin }
+    }
+
+    /// The registered name of the plugin.
+    pub fn plugin_name(&self) -> &'static str {
+        self.plugin
+    }
+
+    /// Declares a counter. `name` is the metric's own name (the host adds
+    /// its namespace and the instance name); `labels` name the label values
+    /// every update must give.
+    pub fn counter(&self, name: &str, help: &str, labels: &[&str]) -> Result<Counter, PluginError> {
+        metrics::create(&self.host, MetricKind::Counter, name, help, labels)
+            .map(Counter)
+            .map_err(|e| PluginError(format!("cannot create counter {name}: {e}")))
+    }
+
+    /// Declares a gauge.
+    pub fn gauge(&self, name: &str, help: &str, labels: &[&str]) -> Result<Gauge, PluginError> {
+        metrics::create(&self.host, MetricKind::Gauge, name, help, labels)
+            .map(Gauge)
+            .map_err(|e| PluginError(format!("cannot create gauge {name}: {e}")))
+    }
+
+    /// A handle to spawn the instance's threads later (from `start`).
+    pub fn spawner(&self) -> Spawner {
+        Spawner {
+            host: self.host.clone(),
+            plugin: self.plugin,
+        }
+    }
+}
+
+/// Spawns threads whose log messages belong to the instance.
+#[derive(Clone)]
+pub struct Spawner {
+    host: Arc<dyn Host>,
+    plugin: &'static str,
+}
+
+impl Spawner {
+    pub fn spawn<F, T>(&self, name: &str, f: F) -> std::io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let host = self.host.clone();
+        std::thread::Builder::new()
+            .name(format!("{}:{name}", self.plugin))
+            .spawn(move || {
+                crate::logging::attach_thread(host);
+                f()
+            })
+    }
+}
+
+/// An output plugin: receives chunks of events and delivers them.
+///
+/// `flush` runs on a thread the runtime owns for this instance (never on
+/// Fluent Bit's small coroutine stacks), one call at a time, so `&mut self`
+/// needs no locking even when Fluent Bit flushes from several workers.
+pub trait OutputPlugin: Sized + Send + 'static {
+    /// The registered name: what users write in `Name`.
+    const NAME: &'static str;
+    /// One line for `fluent-bit -h`.
+    const DESCRIPTION: &'static str;
+    type Config: PluginConfig;
+
+    fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
+
+    fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult;
+
+    /// Called once before the instance goes away.
+    fn exit(&mut self) {}
+}
+
+/// A filter plugin: sees each record and keeps, drops or replaces it.
+///
+/// Runs on the caller's thread (Fluent Bit's input path), one call at a
+/// time per instance. Records that every filter keeps cost no re-encoding:
+/// the host is told nothing changed. Group markers are passed on without
+/// reaching the plugin.
+pub trait FilterPlugin: Sized + Send + 'static {
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    type Config: PluginConfig;
+
+    fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
+
+    /// Decides about one record; for [`Decision::Replace`], writes the
+    /// replacement to `out` (usually with [`EventEncoder::record_with_metadata`]).
+    fn filter(&mut self, event: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+
+    fn exit(&mut self) {}
+}
+
+/// An input plugin: produces records from its own threads.
+///
+/// `start` is called once the host is ready to take records; the plugin
+/// spawns its threads (with [`InitContext::spawner`]) and hands them the
+/// [`Emitter`]. The emitter's queue is bounded: when the host stops taking
+/// records (paused, or slower than the source), `emit` blocks, so the plugin
+/// stops reading its source instead of buffering without limit.
+pub trait InputPlugin: Sized + Send + 'static {
+    const NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    type Config: PluginConfig;
+
+    fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
+
+    fn start(&mut self, emitter: Emitter) -> Result<(), PluginError>;
+
+    /// The host paused the input; `emitter.is_paused()` is now true.
+    fn pause(&mut self) {}
+
+    fn resume(&mut self) {}
+
+    /// Stop and join the plugin's threads. The emitter is already closed,
+    /// so a thread blocked in `emit` has returned an error.
+    fn exit(&mut self) {}
+}

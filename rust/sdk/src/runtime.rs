@@ -1,0 +1,504 @@
+//! Plugin instances as the host drives them: creation from properties, the
+//! output worker thread, the filter loop and the input queue.
+//!
+//! This is the safe core of the C ABI: the FFI crate only turns pointers
+//! into the slices and handles used here. The test harness drives the same
+//! code, so what a plugin author tests is what Fluent Bit runs.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use crate::config::{ConfigKey, PluginConfig, Properties};
+use crate::encode::EventEncoder;
+use crate::event::{Chunk, EventKind, Events};
+use crate::host::Host;
+use crate::input::Queue;
+use crate::logging;
+use crate::plugin::{
+    Decision, FilterPlugin, FlushResult, InitContext, InputPlugin, OutputPlugin, PluginError,
+};
+
+/// The three kinds of plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PluginKind {
+    Input,
+    Filter,
+    Output,
+}
+
+type NewOutput = fn(&Properties, &InitContext) -> Result<Box<dyn DynOutput>, PluginError>;
+type NewFilter = fn(&Properties, &InitContext) -> Result<Box<dyn DynFilter>, PluginError>;
+type NewInput = fn(&Properties, &InitContext) -> Result<Box<dyn DynInput>, PluginError>;
+
+#[derive(Clone, Copy)]
+enum Factory {
+    Output(NewOutput),
+    Filter(NewFilter),
+    Input(NewInput),
+}
+
+/// One plugin, type-erased: what the registry lists and the host creates
+/// instances of.
+#[derive(Clone, Copy)]
+pub struct PluginEntry {
+    pub kind: PluginKind,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub keys: &'static [ConfigKey],
+    factory: Factory,
+}
+
+impl std::fmt::Debug for PluginEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginEntry")
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl PluginEntry {
+    pub const fn output<P: OutputPlugin>() -> Self {
+        PluginEntry {
+            kind: PluginKind::Output,
+            name: P::NAME,
+            description: P::DESCRIPTION,
+            keys: <P::Config as PluginConfig>::KEYS,
+            factory: Factory::Output(new_output::<P>),
+        }
+    }
+
+    pub const fn filter<P: FilterPlugin>() -> Self {
+        PluginEntry {
+            kind: PluginKind::Filter,
+            name: P::NAME,
+            description: P::DESCRIPTION,
+            keys: <P::Config as PluginConfig>::KEYS,
+            factory: Factory::Filter(new_filter::<P>),
+        }
+    }
+
+    pub const fn input<P: InputPlugin>() -> Self {
+        PluginEntry {
+            kind: PluginKind::Input,
+            name: P::NAME,
+            description: P::DESCRIPTION,
+            keys: <P::Config as PluginConfig>::KEYS,
+            factory: Factory::Input(new_input::<P>),
+        }
+    }
+}
+
+pub trait DynOutput: Send {
+    fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult;
+    fn exit(&mut self);
+}
+
+impl<P: OutputPlugin> DynOutput for P {
+    fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
+        OutputPlugin::flush(self, chunk)
+    }
+    fn exit(&mut self) {
+        OutputPlugin::exit(self)
+    }
+}
+
+pub trait DynFilter: Send {
+    fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+    fn exit(&mut self);
+}
+
+impl<P: FilterPlugin> DynFilter for P {
+    fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
+        FilterPlugin::filter(self, event, tag, out)
+    }
+    fn exit(&mut self) {
+        FilterPlugin::exit(self)
+    }
+}
+
+pub trait DynInput: Send {
+    fn start(&mut self, emitter: crate::Emitter) -> Result<(), PluginError>;
+    fn pause(&mut self);
+    fn resume(&mut self);
+    fn exit(&mut self);
+}
+
+impl<P: InputPlugin> DynInput for P {
+    fn start(&mut self, emitter: crate::Emitter) -> Result<(), PluginError> {
+        InputPlugin::start(self, emitter)
+    }
+    fn pause(&mut self) {
+        InputPlugin::pause(self)
+    }
+    fn resume(&mut self) {
+        InputPlugin::resume(self)
+    }
+    fn exit(&mut self) {
+        InputPlugin::exit(self)
+    }
+}
+
+fn new_output<P: OutputPlugin>(
+    p: &Properties,
+    ctx: &InitContext,
+) -> Result<Box<dyn DynOutput>, PluginError> {
+    Ok(Box::new(P::new(P::Config::from_properties(p)?, ctx)?))
+}
+
+fn new_filter<P: FilterPlugin>(
+    p: &Properties,
+    ctx: &InitContext,
+) -> Result<Box<dyn DynFilter>, PluginError> {
+    Ok(Box::new(P::new(P::Config::from_properties(p)?, ctx)?))
+}
+
+fn new_input<P: InputPlugin>(
+    p: &Properties,
+    ctx: &InitContext,
+) -> Result<Box<dyn DynInput>, PluginError> {
+    Ok(Box::new(P::new(P::Config::from_properties(p)?, ctx)?))
+}
+
+/// Text of a caught panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Runs `f`, turning a panic into an error that names `what`.
+fn guarded<R>(what: &str, f: impl FnOnce() -> R) -> Result<R, PluginError> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|p| PluginError(format!("panic in {what}: {}", panic_message(&*p))))
+}
+
+/// A running plugin instance of any kind.
+pub struct Instance {
+    host: Arc<dyn Host>,
+    entry: PluginEntry,
+    inner: Inner,
+}
+
+enum Inner {
+    Output(OutputWorker),
+    Filter(Mutex<Box<dyn DynFilter>>),
+    Input(Mutex<InputState>),
+}
+
+struct InputState {
+    plugin: Box<dyn DynInput>,
+    queue: Queue,
+}
+
+/// Records an input may have queued before `emit` blocks, in batches.
+const INPUT_QUEUE_BATCHES: usize = 64;
+
+impl Instance {
+    /// Creates an instance: checks and parses the properties, builds the
+    /// plugin, and starts what the kind needs (output worker thread, input
+    /// queue and threads).
+    pub fn create(
+        entry: &PluginEntry,
+        host: Arc<dyn Host>,
+        props: &Properties,
+    ) -> Result<Instance, PluginError> {
+        let entry = *entry;
+        logging::install(host.log_level());
+        let scope_host = host.clone();
+        logging::scope(&scope_host, || {
+            let ctx = InitContext::new(host.clone(), entry.name);
+            let inner = guarded("init", || -> Result<Inner, PluginError> {
+                Ok(match entry.factory {
+                    Factory::Output(new) => Inner::Output(OutputWorker::start(
+                        new(props, &ctx)?,
+                        host.clone(),
+                        entry.name,
+                    )?),
+                    Factory::Filter(new) => Inner::Filter(Mutex::new(new(props, &ctx)?)),
+                    Factory::Input(new) => {
+                        let mut plugin = new(props, &ctx)?;
+                        let (queue, emitter) = Queue::new(INPUT_QUEUE_BATCHES)?;
+                        plugin.start(emitter)?;
+                        Inner::Input(Mutex::new(InputState { plugin, queue }))
+                    }
+                })
+            })??;
+            Ok(Instance { host, entry, inner })
+        })
+        .inspect_err(|e| {
+            logging::scope(&scope_host, || {
+                log::error!("{}: cannot initialize: {e}", entry.name)
+            });
+        })
+    }
+
+    pub fn entry(&self) -> &PluginEntry {
+        &self.entry
+    }
+
+    pub fn host(&self) -> &Arc<dyn Host> {
+        &self.host
+    }
+
+    /// Output: delivers one chunk. Safe to call from several threads at
+    /// once; the calls are served one after another by the instance's
+    /// worker thread, and the caller only waits.
+    pub fn flush(&self, tag: &str, data: &[u8]) -> FlushResult {
+        match &self.inner {
+            Inner::Output(w) => logging::scope(&self.host, || w.flush(tag, data)),
+            _ => self.wrong_kind("flush"),
+        }
+    }
+
+    /// Filter: runs the plugin over every record of the chunk.
+    pub fn filter(&self, tag: &str, data: &[u8]) -> FilterOutcome {
+        let Inner::Filter(plugin) = &self.inner else {
+            self.wrong_kind::<()>("filter");
+            return FilterOutcome::Unchanged;
+        };
+        logging::scope(&self.host, || {
+            let mut plugin = lock(plugin);
+            match guarded("filter", || run_filter(&mut **plugin, tag, data)) {
+                Ok(o) => o,
+                Err(e) => {
+                    log::error!("{e}; the chunk passes unchanged");
+                    FilterOutcome::Unchanged
+                }
+            }
+        })
+    }
+
+    /// Input: the descriptor the host watches; readable when records wait.
+    pub fn input_fd(&self) -> Option<std::os::unix::io::RawFd> {
+        match &self.inner {
+            Inner::Input(s) => Some(lock(s).queue.fd()),
+            _ => None,
+        }
+    }
+
+    /// Input: hands queued records to `append` (tag, events); `append`
+    /// returns false when the host refused them, which keeps them queued.
+    pub fn collect(&self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
+        match &self.inner {
+            Inner::Input(s) => logging::scope(&self.host, || lock(s).queue.collect(append)),
+            _ => {
+                self.wrong_kind::<()>("collect");
+                0
+            }
+        }
+    }
+
+    /// Input: waits up to `timeout` for queued records, without taking
+    /// them; true when some are waiting. For tests and hosts without an
+    /// event loop.
+    pub fn wait_input(&self, timeout: std::time::Duration) -> bool {
+        match &self.inner {
+            Inner::Input(s) => lock(s).queue.wait(timeout),
+            _ => false,
+        }
+    }
+
+    pub fn pause(&self) {
+        self.input_call("pause", true, |p| p.pause());
+    }
+
+    pub fn resume(&self) {
+        self.input_call("resume", false, |p| p.resume());
+    }
+
+    fn input_call(&self, what: &str, paused: bool, f: impl FnOnce(&mut dyn DynInput)) {
+        let Inner::Input(s) = &self.inner else {
+            self.wrong_kind::<()>(what);
+            return;
+        };
+        logging::scope(&self.host, || {
+            let mut s = lock(s);
+            s.queue.set_paused(paused);
+            if let Err(e) = guarded(what, || f(&mut *s.plugin)) {
+                log::error!("{e}");
+            }
+        })
+    }
+
+    fn wrong_kind<R: Default>(&self, what: &str) -> R {
+        logging::scope(&self.host, || {
+            log::error!("{what} called on a {:?} plugin", self.entry.kind)
+        });
+        R::default()
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let host = self.host.clone();
+        logging::scope(&host, || match &mut self.inner {
+            Inner::Output(w) => w.stop(),
+            Inner::Filter(p) => {
+                let p = p.get_mut().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = guarded("exit", || p.exit()) {
+                    log::error!("{e}");
+                }
+            }
+            Inner::Input(s) => {
+                let s = s.get_mut().unwrap_or_else(|e| e.into_inner());
+                s.queue.close();
+                if let Err(e) = guarded("exit", || s.plugin.exit()) {
+                    log::error!("{e}");
+                }
+                let lost = s.queue.undelivered();
+                if lost > 0 {
+                    log::warn!(
+                        "{lost} records were still queued at shutdown and are not delivered"
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// A poisoned lock only means a plugin panicked while holding it; the panic
+/// was reported, and the instance goes on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// What a filter did to a chunk.
+#[derive(Debug, PartialEq, Eq, Default)]
+pub enum FilterOutcome {
+    /// Every record was kept: the host keeps its chunk as it is.
+    #[default]
+    Unchanged,
+    /// The new chunk.
+    Modified(Vec<u8>),
+}
+
+/// The filter loop. Output is only built from the first record that is not
+/// kept on; before that, nothing is copied or encoded.
+fn run_filter(plugin: &mut dyn DynFilter, tag: &str, data: &[u8]) -> FilterOutcome {
+    let mut out: Option<EventEncoder> = None;
+    let mut scratch = EventEncoder::new();
+    // Offset up to which `data` has been dealt with (copied or replaced).
+    let mut done = 0;
+    for ev in Events::new(data) {
+        let ev = match ev {
+            Ok(ev) => ev,
+            Err(e) => {
+                // Past a malformed event nothing can be parsed; keep the rest
+                // of the chunk byte for byte, so nothing is lost here.
+                log::error!(
+                    "malformed chunk (tag {tag}): {e}; the rest of the chunk passes unchanged"
+                );
+                break;
+            }
+        };
+        if ev.kind != EventKind::Record {
+            continue;
+        }
+        scratch.clear();
+        let decision = plugin.filter(&ev, tag, &mut scratch);
+        if decision == Decision::Keep {
+            continue;
+        }
+        let o = out.get_or_insert_with(|| EventEncoder::with_format(ev.format));
+        o.raw_events(&data[done..ev.offset]);
+        if decision == Decision::Replace {
+            o.raw_events(scratch.as_bytes());
+        }
+        done = ev.offset + ev.raw.len();
+    }
+    match out {
+        None => FilterOutcome::Unchanged,
+        Some(mut o) => {
+            o.raw_events(&data[done..]);
+            FilterOutcome::Modified(o.into_bytes())
+        }
+    }
+}
+
+enum Job {
+    Flush {
+        tag: String,
+        data: Vec<u8>,
+        reply: Sender<FlushResult>,
+    },
+}
+
+/// The thread that runs an output's flushes.
+///
+/// Fluent Bit calls flush inside a coroutine whose stack may be 24 KiB with
+/// no guard page, and may call it from several threads at once. The caller
+/// here only copies the chunk and waits on a channel, which needs well under
+/// 1 KiB of its stack; the plugin's real work (formatting, DNS, TLS) runs on
+/// this thread's ordinary stack.
+struct OutputWorker {
+    jobs: Option<Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl OutputWorker {
+    fn start(
+        mut plugin: Box<dyn DynOutput>,
+        host: Arc<dyn Host>,
+        name: &'static str,
+    ) -> Result<OutputWorker, PluginError> {
+        let (tx, rx): (Sender<Job>, Receiver<Job>) = crossbeam_channel::unbounded();
+        let thread = std::thread::Builder::new()
+            .name(format!("{name}:flush"))
+            .spawn(move || {
+                logging::attach_thread(host);
+                for job in rx {
+                    let Job::Flush { tag, data, reply } = job;
+                    let chunk = Chunk::new(&tag, &data);
+                    let r = guarded("flush", || plugin.flush(&chunk)).unwrap_or_else(|e| {
+                        log::error!("{e}; the chunk will be retried");
+                        FlushResult::Retry
+                    });
+                    let _ = reply.send(r);
+                }
+                if let Err(e) = guarded("exit", || plugin.exit()) {
+                    log::error!("{e}");
+                }
+            })
+            .map_err(|e| PluginError(format!("cannot start the flush thread: {e}")))?;
+        Ok(OutputWorker {
+            jobs: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn flush(&self, tag: &str, data: &[u8]) -> FlushResult {
+        let Some(jobs) = &self.jobs else {
+            return FlushResult::Retry;
+        };
+        let (reply, result) = crossbeam_channel::bounded(1);
+        let job = Job::Flush {
+            tag: tag.to_string(),
+            data: data.to_vec(),
+            reply,
+        };
+        if jobs.send(job).is_err() {
+            log::error!("the flush thread is gone; the chunk will be retried");
+            return FlushResult::Retry;
+        }
+        result.recv().unwrap_or_else(|_| {
+            log::error!("the flush thread stopped during a flush; the chunk will be retried");
+            FlushResult::Retry
+        })
+    }
+
+    fn stop(&mut self) {
+        // Closing the queue ends the thread's loop once it is drained.
+        self.jobs = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
