@@ -1,0 +1,186 @@
+//! Decoding Fluent Bit events: both formats, every timestamp form, group
+//! markers, and malformed events.
+
+use flb_rs_sdk::{EventEncoder, EventFormat, EventKind, EventTime, Events, Value, Writer};
+
+fn event(ts: impl FnOnce(&mut Writer), v2: bool) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.array_len(2);
+    if v2 {
+        w.array_len(2);
+        ts(&mut w);
+        w.map(|m| m.str("meta", "m"));
+    } else {
+        ts(&mut w);
+    }
+    w.map(|m| m.str("log", "x"));
+    w.into_bytes()
+}
+
+#[test]
+fn v2_and_legacy_events_with_every_timestamp_form() {
+    let mut chunk = Vec::new();
+    chunk.extend(event(
+        |w| w.event_time(EventTime::new(1_700_000_000, 123_456_789)),
+        true,
+    ));
+    chunk.extend(event(|w| w.uint(1_700_000_001), false));
+    chunk.extend(event(|w| w.f64(1_700_000_002.5), true));
+    chunk.extend(event(|w| w.event_time(EventTime::new(3, 4)), false));
+    let evs: Vec<_> = Events::new(&chunk).map(Result::unwrap).collect();
+    assert_eq!(evs.len(), 4);
+    assert_eq!(evs[0].time, EventTime::new(1_700_000_000, 123_456_789));
+    assert_eq!(evs[0].format, EventFormat::V2);
+    assert_eq!(
+        evs[0]
+            .metadata
+            .unwrap()
+            .get("meta")
+            .unwrap()
+            .as_str()
+            .unwrap(),
+        "m"
+    );
+    assert_eq!(evs[1].time, EventTime::new(1_700_000_001, 0));
+    assert_eq!(evs[1].format, EventFormat::Legacy);
+    assert!(evs[1].metadata.is_none());
+    assert_eq!(evs[2].time, EventTime::new(1_700_000_002, 500_000_000));
+    assert_eq!(evs[3].time, EventTime::new(3, 4));
+    for e in &evs {
+        assert_eq!(e.kind, EventKind::Record);
+        assert_eq!(e.get("log").unwrap().as_str().unwrap(), "x");
+        assert_eq!(&chunk[e.offset..e.offset + e.raw.len()], e.raw);
+    }
+}
+
+#[test]
+fn group_markers_are_recognised_and_skipped_by_records() {
+    let mut chunk = Vec::new();
+    chunk.extend(event(
+        |w| w.event_time(EventTime::new(0xffff_ffff, 0)),
+        true,
+    ));
+    chunk.extend(event(|w| w.event_time(EventTime::new(10, 0)), true));
+    chunk.extend(event(
+        |w| w.event_time(EventTime::new(0xffff_fffe, 0)),
+        true,
+    ));
+    chunk.extend(event(|w| w.int(-1), true));
+    let kinds: Vec<_> = Events::new(&chunk).map(|e| e.unwrap().kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::GroupStart,
+            EventKind::Record,
+            EventKind::GroupEnd,
+            EventKind::GroupStart
+        ]
+    );
+    let records: Vec<_> = Events::new(&chunk).records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].time.seconds, 10);
+}
+
+#[test]
+fn malformed_events_stop_iteration_with_an_error() {
+    let good = event(|w| w.uint(1), true);
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("not an array", vec![0x01]),
+        ("array of three", vec![0x93, 0x01, 0x80, 0x80]),
+        ("body not a map", vec![0x92, 0x01, 0x01]),
+        ("header of one", vec![0x92, 0x91, 0x01, 0x80]),
+        ("metadata not a map", vec![0x92, 0x92, 0x01, 0x01, 0x80]),
+        ("string timestamp", vec![0x92, 0xa1, b'x', 0x80]),
+        (
+            "ext of wrong type",
+            vec![0x92, 0xd7, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x80],
+        ),
+        (
+            "nanoseconds out of range",
+            vec![0x92, 0xd7, 0x00, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x80],
+        ),
+        (
+            "negative float",
+            vec![0x92, 0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0, 0x80],
+        ),
+        ("truncated", good[..good.len() - 1].to_vec()),
+    ];
+    for (what, bad) in cases {
+        let truncated = what == "truncated";
+        let mut chunk = good.clone();
+        chunk.extend(&bad);
+        if !truncated {
+            // Events after a broken one are never reached.
+            chunk.extend(&good);
+        }
+        let got: Vec<_> = Events::new(&chunk).collect();
+        assert_eq!(got.len(), 2, "{what}");
+        assert!(got[0].is_ok(), "{what}");
+        let e = got[1].as_ref().unwrap_err();
+        if truncated {
+            assert_eq!(e.offset, chunk.len(), "{what}: {e}");
+        } else {
+            assert_eq!(e.offset, good.len(), "{what}: {e}");
+        }
+    }
+}
+
+#[test]
+fn encoder_writes_what_the_decoder_reads() {
+    let mut enc = EventEncoder::new();
+    enc.record(EventTime::new(5, 6), |m| {
+        m.str("s", "v");
+        m.int("i", -3);
+        m.uint("u", 3);
+        m.bool("b", true);
+        m.nil("n");
+        m.f64("f", 2.5);
+        m.map("m", |n| n.str("k", "v"));
+    });
+    let mut legacy = EventEncoder::with_format(EventFormat::Legacy);
+    legacy.record(EventTime::new(7, 0), |m| m.str("x", "y"));
+    assert_eq!(enc.records(), 1);
+    let mut chunk = enc.into_bytes();
+    chunk.extend(legacy.as_bytes());
+    let evs: Vec<_> = Events::new(&chunk).map(Result::unwrap).collect();
+    assert_eq!(evs[0].time, EventTime::new(5, 6));
+    assert_eq!(evs[0].format, EventFormat::V2);
+    assert!(evs[0].metadata.unwrap().is_empty());
+    let b = evs[0].body;
+    assert_eq!(b.get("i"), Some(Value::Int(-3)));
+    assert_eq!(b.get("u"), Some(Value::UInt(3)));
+    assert_eq!(b.get("b"), Some(Value::Bool(true)));
+    assert_eq!(b.get("n"), Some(Value::Nil));
+    assert_eq!(b.get("f"), Some(Value::F64(2.5)));
+    assert_eq!(
+        b.get("m")
+            .unwrap()
+            .as_map()
+            .unwrap()
+            .get("k")
+            .unwrap()
+            .as_str()
+            .unwrap(),
+        "v"
+    );
+    assert_eq!(evs[1].format, EventFormat::Legacy);
+    assert_eq!(evs[1].time, EventTime::new(7, 0));
+}
+
+#[test]
+fn event_time_is_the_fluent_bit_ext_encoding() {
+    let mut w = Writer::new();
+    w.event_time(EventTime::new(0x0102_0304, 0x0506_0708));
+    assert_eq!(w.as_bytes(), &[0xd7, 0x00, 1, 2, 3, 4, 5, 6, 7, 8]);
+}
+
+#[test]
+fn rewriting_a_value_copies_containers_verbatim() {
+    let mut w = Writer::new();
+    w.map(|m| m.array("a", |a| a.str("x")));
+    let src = w.into_bytes();
+    let v = Value::from_slice(&src).unwrap();
+    let mut copy = Writer::new();
+    copy.value(&v);
+    assert_eq!(copy.as_bytes(), &src[..]);
+}

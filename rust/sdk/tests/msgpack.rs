@@ -1,0 +1,182 @@
+//! The msgpack reader on valid, truncated and hostile input.
+
+use flb_rs_sdk::msgpack::{DecodeErrorKind, Reader, Value};
+use flb_rs_sdk::Writer;
+
+#[test]
+fn scalars_of_every_width() {
+    let cases: &[(&[u8], Value<'static>)] = &[
+        (&[0xc0], Value::Nil),
+        (&[0xc3], Value::Bool(true)),
+        (&[0x7f], Value::UInt(127)),
+        (&[0xe0], Value::Int(-32)),
+        (&[0xcc, 0xff], Value::UInt(255)),
+        (&[0xcd, 0x01, 0x00], Value::UInt(256)),
+        (&[0xce, 0, 1, 0, 0], Value::UInt(65536)),
+        (
+            &[0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+            Value::UInt(u64::MAX),
+        ),
+        (&[0xd0, 0x80], Value::Int(-128)),
+        (&[0xd1, 0xff, 0x00], Value::Int(-256)),
+        (&[0xd2, 0xff, 0xff, 0xff, 0xff], Value::Int(-1)),
+        (&[0xd3, 0x80, 0, 0, 0, 0, 0, 0, 0], Value::Int(i64::MIN)),
+        // A positive value in a signed encoding is still a UInt.
+        (&[0xd0, 0x05], Value::UInt(5)),
+        (&[0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], Value::F64(1.5)),
+        (&[0xca, 0x3f, 0xc0, 0, 0], Value::F32(1.5)),
+    ];
+    for (bytes, want) in cases {
+        assert_eq!(Value::from_slice(bytes).unwrap(), *want, "{bytes:02x?}");
+    }
+}
+
+#[test]
+fn strings_binaries_and_extensions_borrow_the_input() {
+    let buf = [0xa3, b'a', b'b', b'c'];
+    let v = Value::from_slice(&buf).unwrap();
+    let s = v.as_str().unwrap();
+    assert_eq!(s, "abc");
+    assert!(std::ptr::eq(s.as_bytes().as_ptr(), buf[1..].as_ptr()));
+
+    let buf = [0xc4, 2, 1, 2];
+    assert_eq!(Value::from_slice(&buf).unwrap(), Value::Bin(&[1, 2]));
+    let buf = [0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 2];
+    assert_eq!(
+        Value::from_slice(&buf).unwrap(),
+        Value::Ext(0, &[0, 0, 0, 1, 0, 0, 0, 2])
+    );
+    let buf = [0xc7, 1, 0x05, 0xaa];
+    assert_eq!(Value::from_slice(&buf).unwrap(), Value::Ext(5, &[0xaa]));
+}
+
+#[test]
+fn invalid_utf8_is_kept_and_repaired_only_on_request() {
+    let buf = [0xa2, 0xff, b'x'];
+    let s = Value::from_slice(&buf).unwrap().as_str().unwrap();
+    assert!(s.to_str().is_err());
+    assert_eq!(s.to_str_lossy(), "\u{fffd}x");
+    assert_eq!(s.as_bytes(), &[0xff, b'x']);
+}
+
+#[test]
+fn maps_are_lazy_views_with_lookup() {
+    let mut w = Writer::new();
+    w.map(|m| {
+        m.str("a", "1");
+        m.map("nested", |n| n.uint("x", 7));
+        m.array("list", |a| {
+            a.str("p");
+            a.str("q");
+        });
+    });
+    let bytes = w.into_bytes();
+    let m = Value::from_slice(&bytes).unwrap().as_map().unwrap();
+    assert_eq!(m.len(), 3);
+    assert_eq!(m.get("a").unwrap().as_str().unwrap(), "1");
+    let nested = m.get("nested").unwrap().as_map().unwrap();
+    assert_eq!(nested.get("x"), Some(Value::UInt(7)));
+    let list = m.get("list").unwrap().as_array().unwrap();
+    let items: Vec<_> = list
+        .iter()
+        .map(|v| v.as_str().unwrap().to_str().unwrap().to_string())
+        .collect();
+    assert_eq!(items, ["p", "q"]);
+    assert_eq!(m.get("missing"), None);
+    assert_eq!(m.raw(), &bytes[..]);
+}
+
+#[test]
+fn every_truncation_of_a_valid_buffer_is_an_error() {
+    let mut w = Writer::new();
+    w.map(|m| {
+        m.str("message", "hello wörld");
+        m.int("neg", -70000);
+        m.f64("f", 0.25);
+        m.map("k", |n| {
+            n.array("a", |a| {
+                a.item().bin(&[1, 2, 3]);
+                a.item().ext(3, &[9; 20]);
+            });
+        });
+    });
+    let full = w.into_bytes();
+    assert!(Value::from_slice(&full).is_ok());
+    for cut in 0..full.len() {
+        let e = Value::from_slice(&full[..cut]).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::Truncated, "cut at {cut}");
+        assert!(e.offset <= cut);
+    }
+}
+
+#[test]
+fn reserved_marker_is_an_error_with_its_offset() {
+    let e = Value::from_slice(&[0x92, 0x01, 0xc1]).unwrap_err();
+    assert_eq!(e.kind, DecodeErrorKind::ReservedMarker);
+    assert_eq!(e.offset, 2);
+}
+
+#[test]
+fn absurd_lengths_fail_fast_without_allocating() {
+    // array32 claiming 4 billion items, map32 claiming 4 billion pairs,
+    // str32/bin32/ext32 claiming 4 GB: each a short buffer.
+    for buf in [
+        &[0xdd, 0xff, 0xff, 0xff, 0xff, 0x01][..],
+        &[0xdf, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01][..],
+        &[0xdb, 0xff, 0xff, 0xff, 0xff, b'a'][..],
+        &[0xc6, 0xff, 0xff, 0xff, 0xff, 0x00][..],
+        &[0xc9, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00][..],
+    ] {
+        let e = Value::from_slice(buf).unwrap_err();
+        assert_eq!(e.kind, DecodeErrorKind::Truncated, "{buf:02x?}");
+    }
+}
+
+#[test]
+fn deep_nesting_costs_no_stack() {
+    // 100,000 nested arrays, closed by a nil: decoded on a 64 KiB stack,
+    // which recursion of even a few bytes per level would overflow.
+    let depth = 100_000;
+    let mut buf = vec![0x91u8; depth];
+    buf.push(0xc0);
+    let handle = std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(move || {
+            let v = Value::from_slice(&buf).unwrap();
+            // Walk down a few levels lazily.
+            let inner = v.as_array().unwrap().get(0).unwrap();
+            assert!(inner.as_array().is_some());
+            let mut r = Reader::new(&buf);
+            r.skip().unwrap();
+            assert!(r.is_empty());
+            // Truncated deep nesting is an error, not a crash.
+            assert!(Value::from_slice(&buf[..depth]).is_err());
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
+
+#[test]
+fn random_bytes_never_panic() {
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 64) as usize;
+        let buf: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if let Ok(v) = Value::from_slice(&buf) {
+            // Whatever parses can be walked completely.
+            if let Some(m) = v.as_map() {
+                let _ = m.iter().count();
+            }
+            if let Some(a) = v.as_array() {
+                let _ = a.iter().count();
+            }
+        }
+        let _ = flb_rs_sdk::Events::new(&buf).count();
+    }
+}

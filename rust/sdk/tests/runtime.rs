@@ -1,0 +1,389 @@
+//! The runtime as a host drives it: outputs on their worker thread, the
+//! filter loop, inputs through the bounded queue, panics, logs, metrics.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use flb_rs_sdk::prelude::*;
+use flb_rs_sdk::runtime::FilterOutcome;
+use flb_rs_sdk::testing::{chunk, Harness};
+use flb_rs_sdk::{EventKind, Events, Writer};
+use log::{Level, LevelFilter};
+
+flb_rs_sdk::config_struct! {
+    struct OutCfg {
+        /// ok, retry, error or panic
+        mode: String = "ok",
+        delay: Duration = "0",
+    }
+}
+
+struct Out {
+    mode: String,
+    delay: Duration,
+    records: Counter,
+    busy: Arc<AtomicUsize>,
+}
+
+static EXITS: AtomicUsize = AtomicUsize::new(0);
+
+impl OutputPlugin for Out {
+    const NAME: &'static str = "t_out";
+    const DESCRIPTION: &'static str = "test output";
+    type Config = OutCfg;
+
+    fn new(cfg: OutCfg, ctx: &InitContext) -> Result<Self, PluginError> {
+        if cfg.mode == "fail" {
+            return Err(PluginError::new("refusing to start"));
+        }
+        log::info!("started in mode {}", cfg.mode);
+        log::debug!("debug detail");
+        Ok(Out {
+            mode: cfg.mode,
+            delay: cfg.delay,
+            records: ctx.counter("records_total", "records", &["tag"])?,
+            busy: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
+        assert_eq!(
+            self.busy.fetch_add(1, Ordering::SeqCst),
+            0,
+            "flushes overlapped"
+        );
+        std::thread::sleep(self.delay);
+        let n = chunk.records().filter(Result::is_ok).count();
+        self.records.add(n as f64, &[chunk.tag]);
+        self.busy.fetch_sub(1, Ordering::SeqCst);
+        match self.mode.as_str() {
+            "retry" => FlushResult::Retry,
+            "error" => FlushResult::Error,
+            "panic" => panic!("boom in flush"),
+            _ => FlushResult::Ok,
+        }
+    }
+
+    fn exit(&mut self) {
+        EXITS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn one_record() -> Vec<u8> {
+    chunk(&[(EventTime::new(1, 0), &[("msg", "a")])])
+}
+
+#[test]
+fn output_flushes_on_its_thread_and_reports_metrics_and_logs() {
+    let h = Harness::output::<Out>(&[]).unwrap();
+    let data = chunk(&[
+        (EventTime::new(1, 0), &[("msg", "a")]),
+        (EventTime::new(2, 0), &[("msg", "b")]),
+    ]);
+    assert_eq!(h.flush("app", &data), FlushResult::Ok);
+    assert_eq!(h.flush("app", &data), FlushResult::Ok);
+    assert_eq!(h.host.metric("records_total", &["app"]), Some(4.0));
+    assert!(h.host.logged(Level::Info, "started in mode ok"));
+    assert!(h.host.logged(Level::Debug, "debug detail"));
+    let before = EXITS.load(Ordering::SeqCst);
+    drop(h);
+    assert!(
+        EXITS.load(Ordering::SeqCst) > before,
+        "exit runs on destroy"
+    );
+}
+
+#[test]
+fn log_level_filters_per_instance() {
+    let entry = flb_rs_sdk::PluginEntry::output::<Out>();
+    let h = Harness::create(&entry, &[], LevelFilter::Info).unwrap();
+    assert!(h.host.logged(Level::Info, "started"));
+    assert!(!h.host.logs().iter().any(|(l, _)| *l == Level::Debug));
+    let quiet = Harness::create(&entry, &[], LevelFilter::Error).unwrap();
+    assert!(quiet.host.logs().is_empty());
+}
+
+#[test]
+fn results_pass_through_and_panics_become_retry() {
+    for (mode, want) in [
+        ("retry", FlushResult::Retry),
+        ("error", FlushResult::Error),
+        ("panic", FlushResult::Retry),
+    ] {
+        let h = Harness::output::<Out>(&[("mode", mode)]).unwrap();
+        assert_eq!(h.flush("t", &one_record()), want, "{mode}");
+        // The instance keeps working after a panic.
+        assert_eq!(h.flush("t", &one_record()), want, "{mode} again");
+    }
+    let h = Harness::output::<Out>(&[("mode", "panic")]).unwrap();
+    h.flush("t", &one_record());
+    assert!(h.host.logged(Level::Error, "panic in flush: boom in flush"));
+}
+
+#[test]
+fn init_errors_are_reported_not_panicked() {
+    let e = Harness::output::<Out>(&[("mode", "fail")]).err().unwrap();
+    assert_eq!(e.0, "refusing to start");
+    let e = Harness::output::<Out>(&[("nope", "1")]).err().unwrap();
+    assert!(e.0.contains("unknown configuration key 'nope'"), "{e}");
+}
+
+#[test]
+fn concurrent_flushes_are_serialised_and_all_delivered() {
+    let h = Arc::new(Harness::output::<Out>(&[("delay", "1ms")]).unwrap());
+    let fields: &[(&str, &str)] = &[("m", "x")];
+    let data = Arc::new(chunk(&[(EventTime::new(1, 0), fields); 10]));
+    let threads: Vec<JoinHandle<()>> = (0..4)
+        .map(|_| {
+            let (h, data) = (h.clone(), data.clone());
+            std::thread::spawn(move || {
+                for _ in 0..25 {
+                    assert_eq!(h.flush("c", &data), FlushResult::Ok);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    assert_eq!(h.host.metric("records_total", &["c"]), Some(1000.0));
+}
+
+flb_rs_sdk::config_struct! {
+    struct FilterCfg {
+        /// Records whose `msg` is this are dropped.
+        drop: String = "drop",
+        /// Records whose `msg` is this are replaced by two.
+        split: String = "split",
+        /// Records whose `msg` is this panic.
+        panic: String = "panic",
+    }
+}
+
+struct Filt(FilterCfg);
+
+impl FilterPlugin for Filt {
+    const NAME: &'static str = "t_filter";
+    const DESCRIPTION: &'static str = "test filter";
+    type Config = FilterCfg;
+
+    fn new(cfg: FilterCfg, _: &InitContext) -> Result<Self, PluginError> {
+        Ok(Filt(cfg))
+    }
+
+    fn filter(&mut self, ev: &Event<'_>, _: &str, out: &mut EventEncoder) -> Decision {
+        let msg = ev
+            .get("msg")
+            .and_then(|v| v.as_str())
+            .map(|s| s.to_str_lossy().into_owned());
+        match msg.as_deref() {
+            Some(m) if m == self.0.drop => Decision::Drop,
+            Some(m) if m == self.0.panic => panic!("filter panic"),
+            Some(m) if m == self.0.split => {
+                for part in ["one", "two"] {
+                    out.record(ev.time, |w| w.str("msg", part));
+                }
+                Decision::Replace
+            }
+            _ => Decision::Keep,
+        }
+    }
+}
+
+fn msgs(data: &[u8]) -> Vec<String> {
+    Events::new(data)
+        .map(|e| {
+            let e = e.unwrap();
+            match e.kind {
+                EventKind::Record => e
+                    .get("msg")
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string(),
+                k => format!("{k:?}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn filter_keeps_untouched_chunks_without_encoding() {
+    let h = Harness::filter::<Filt>(&[]).unwrap();
+    let data = chunk(&[
+        (EventTime::new(1, 0), &[("msg", "a")]),
+        (EventTime::new(2, 0), &[("msg", "b")]),
+    ]);
+    assert_eq!(h.filter_chunk("t", &data), FilterOutcome::Unchanged);
+}
+
+#[test]
+fn filter_drops_and_replaces_and_copies_the_rest_verbatim() {
+    let h = Harness::filter::<Filt>(&[]).unwrap();
+    let recs = [
+        (EventTime::new(1, 0), &[("msg", "a")][..]),
+        (EventTime::new(2, 0), &[("msg", "drop")][..]),
+        (EventTime::new(3, 0), &[("msg", "b")][..]),
+        (EventTime::new(4, 0), &[("msg", "split")][..]),
+        (EventTime::new(5, 0), &[("msg", "c")][..]),
+    ];
+    let data = chunk(&recs);
+    let FilterOutcome::Modified(out) = h.filter_chunk("t", &data) else {
+        panic!("expected a modified chunk")
+    };
+    assert_eq!(msgs(&out), ["a", "b", "one", "two", "c"]);
+    // Kept records are the input's bytes.
+    let first = chunk(&recs[..1]);
+    assert_eq!(&out[..first.len()], &first[..]);
+    let last = chunk(&recs[4..]);
+    assert_eq!(&out[out.len() - last.len()..], &last[..]);
+}
+
+#[test]
+fn filter_passes_group_markers_and_malformed_tails_unchanged() {
+    let h = Harness::filter::<Filt>(&[]).unwrap();
+    let mut w = Writer::new();
+    // A group start marker, then records, then garbage.
+    w.array_len(2);
+    w.array_len(2);
+    w.event_time(EventTime::new(0xffff_ffff, 0));
+    w.map_len(0);
+    w.map(|m| m.str("resource", "r"));
+    let mut data = w.into_bytes();
+    data.extend(chunk(&[
+        (EventTime::new(1, 0), &[("msg", "drop")]),
+        (EventTime::new(2, 0), &[("msg", "z")]),
+    ]));
+    let garbage = [0x92, 0xc1, 0x00];
+    data.extend(garbage);
+    let FilterOutcome::Modified(out) = h.filter_chunk("t", &data) else {
+        panic!("expected a modified chunk")
+    };
+    assert!(out.ends_with(&garbage), "malformed tail kept byte for byte");
+    let kinds: Vec<_> = Events::new(&out)
+        .filter_map(Result::ok)
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(kinds, [EventKind::GroupStart, EventKind::Record]);
+    assert!(h.host.logged(Level::Error, "malformed chunk"));
+}
+
+#[test]
+fn filter_panic_leaves_the_chunk_unchanged() {
+    let h = Harness::filter::<Filt>(&[]).unwrap();
+    let data = chunk(&[
+        (EventTime::new(1, 0), &[("msg", "drop")]),
+        (EventTime::new(2, 0), &[("msg", "panic")]),
+    ]);
+    assert_eq!(h.filter_chunk("t", &data), FilterOutcome::Unchanged);
+    assert!(h.host.logged(Level::Error, "panic in filter: filter panic"));
+    // And it keeps working.
+    let data = chunk(&[(EventTime::new(1, 0), &[("msg", "drop")])]);
+    assert!(matches!(
+        h.filter_chunk("t", &data),
+        FilterOutcome::Modified(_)
+    ));
+}
+
+flb_rs_sdk::config_struct! {
+    struct InCfg {
+        count: u64 = "10",
+    }
+}
+
+struct In {
+    count: u64,
+    spawner: flb_rs_sdk::Spawner,
+    thread: Option<JoinHandle<Result<(), flb_rs_sdk::EmitError>>>,
+    paused: Arc<AtomicUsize>,
+}
+
+impl InputPlugin for In {
+    const NAME: &'static str = "t_in";
+    const DESCRIPTION: &'static str = "test input";
+    type Config = InCfg;
+
+    fn new(cfg: InCfg, ctx: &InitContext) -> Result<Self, PluginError> {
+        Ok(In {
+            count: cfg.count,
+            spawner: ctx.spawner(),
+            thread: None,
+            paused: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    fn start(&mut self, emitter: Emitter) -> Result<(), PluginError> {
+        let count = self.count;
+        self.thread = Some(self.spawner.spawn("emit", move || {
+            for i in 0..count {
+                let mut enc = EventEncoder::new();
+                enc.record(EventTime::new(i as i64, 0), |m| m.uint("seq", i));
+                emitter.emit(enc)?;
+            }
+            log::info!("all emitted");
+            Ok(())
+        })?);
+        Ok(())
+    }
+
+    fn pause(&mut self) {
+        self.paused.fetch_add(1, Ordering::SeqCst);
+    }
+
+    fn exit(&mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+#[test]
+fn input_records_arrive_in_order_through_the_queue() {
+    let h = Harness::input::<In>(&[("count", "500")]).unwrap();
+    let got = h.collect(500, Duration::from_secs(10));
+    let seqs: Vec<u64> = got
+        .iter()
+        .flat_map(|(_, data)| {
+            Events::new(data)
+                .map(|e| e.unwrap().get("seq").unwrap().as_u64().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(seqs, (0..500).collect::<Vec<_>>());
+    // Logs from the plugin's own thread belong to the instance.
+    let host = h.host.clone();
+    drop(h);
+    assert!(host.logged(Level::Info, "all emitted"));
+}
+
+#[test]
+fn input_blocked_on_a_full_queue_stops_at_destroy() {
+    // Nobody collects: the emitting thread fills the queue and blocks;
+    // destroying the instance must wake it and report what is lost.
+    let h = Harness::input::<In>(&[("count", "100000")]).unwrap();
+    assert!(h.instance.wait_input(Duration::from_secs(5)));
+    let host = h.host.clone();
+    let started = std::time::Instant::now();
+    drop(h);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(host.logged(Level::Warn, "still queued at shutdown"));
+}
+
+#[test]
+fn refused_appends_are_offered_again() {
+    let h = Harness::input::<In>(&[("count", "3")]).unwrap();
+    assert!(h.instance.wait_input(Duration::from_secs(5)));
+    let mut offered = 0;
+    let n = h.instance.collect(&mut |_, _| {
+        offered += 1;
+        false
+    });
+    assert_eq!((n, offered), (0, 1));
+    let got = h.collect(3, Duration::from_secs(5));
+    let total: usize = got.iter().map(|(_, d)| Events::new(d).count()).sum();
+    assert_eq!(total, 3);
+}
