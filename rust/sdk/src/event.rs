@@ -166,23 +166,20 @@ impl<'a> Events<'a> {
         self.filter(|e| !matches!(e, Ok(ev) if ev.kind != EventKind::Record))
     }
 
+    /// Decodes one event, reading each byte once: the outer array's header,
+    /// then the timestamp (or the V2 header), then the body, each validated
+    /// as it is read.
     fn decode_one(&mut self) -> Result<Event<'a>, DecodeError> {
         let offset = self.reader.position();
-        let root = self.reader.read_value()?;
-        let raw_end = self.reader.position();
         let shape = |what| DecodeError {
             offset,
             kind: DecodeErrorKind::Unexpected(what),
         };
-        let root = root
-            .as_array()
-            .filter(|a| a.len() == 2)
-            .ok_or_else(|| shape("an event must be an array of two elements"))?;
-        let mut it = root.iter();
-        let (head, body) = match (it.next(), it.next()) {
-            (Some(h), Some(b)) => (h, b),
-            _ => return Err(shape("an event must be an array of two elements")),
-        };
+        if self.reader.read_array_header()? != Some(2) {
+            return Err(shape("an event must be an array of two elements"));
+        }
+        let head = self.reader.read_value()?;
+        let body = self.reader.read_value()?;
         let body = body
             .as_map()
             .ok_or_else(|| shape("an event's body must be a map"))?;
@@ -204,7 +201,7 @@ impl<'a> Events<'a> {
             format,
             metadata,
             body,
-            raw: &self.reader_buf()[offset..raw_end],
+            raw: &self.reader_buf()[offset..self.reader.position()],
             offset,
         })
     }

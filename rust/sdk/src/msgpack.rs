@@ -484,6 +484,19 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Reads an array header and returns its length; `None` (cursor
+    /// unmoved) when the next value is not an array.
+    pub fn read_array_header(&mut self) -> Result<Option<usize>, DecodeError> {
+        let start = self.pos;
+        match self.head()? {
+            Head::Array(n) => Ok(Some(n)),
+            _ => {
+                self.pos = start;
+                Ok(None)
+            }
+        }
+    }
+
     /// Steps over one value, checking it is complete and well-formed.
     pub fn skip(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
