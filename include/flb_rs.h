@@ -252,8 +252,8 @@ typedef void (*flb_rs_destroy_fn)(struct flb_rs_instance *ins);
 /**
  * Outputs: delivers `len` bytes of msgpack log events tagged `tag`
  * (`tag_len` bytes). Returns `FLB_RS_OK`, `FLB_RS_RETRY` or `FLB_RS_ERROR`.
- * May be called from several threads at once on one instance. Uses under
- * 1 KiB of the caller's stack (the work runs on the instance's thread), so
+ * May be called from several threads at once on one instance. Uses about
+ * 2 KiB of the caller's stack (the work runs on the instance's thread), so
  * it is safe on a small coroutine stack. Blocks until the flush is done.
  * The data is copied; the host may free it after the call.
  */

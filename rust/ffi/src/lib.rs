@@ -169,3 +169,5 @@ fn install_panic_hook() {
 
 #[cfg(test)]
 mod header_test;
+#[cfg(test)]
+mod plugin_list_test;

@@ -10,8 +10,7 @@
 use std::io::{Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -45,13 +44,39 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
+/// Whether the host paused the input, and whether it is shutting down;
+/// plugin threads can wait on it.
+#[derive(Default)]
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    paused: bool,
+    stopped: bool,
+}
+
+impl Gate {
+    fn update(&self, f: impl FnOnce(&mut GateState)) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut s);
+        self.changed.notify_all();
+    }
+
+    fn paused(&self) -> bool {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).paused
+    }
+}
+
 /// Hands events to the host. Cheap to clone; one per plugin thread.
 #[derive(Clone)]
 pub struct Emitter {
     tx: Sender<Batch>,
     stop: Receiver<()>,
     notify: Arc<UnixStream>,
-    paused: Arc<AtomicBool>,
+    gate: Arc<Gate>,
 }
 
 impl Emitter {
@@ -98,7 +123,22 @@ impl Emitter {
 
     /// True while the host has paused this input.
     pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::Acquire)
+        self.gate.paused()
+    }
+
+    /// Blocks while the host has the input paused, so that a source is not
+    /// read while its records could not be taken. Returns `Stopped` when the
+    /// instance shuts down.
+    pub fn wait_while_paused(&self) -> Result<(), EmitError> {
+        let mut s = self.gate.state.lock().unwrap_or_else(|e| e.into_inner());
+        while s.paused && !s.stopped {
+            s = self.gate.changed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        if s.stopped {
+            Err(EmitError::Stopped)
+        } else {
+            Ok(())
+        }
     }
 
     /// True once the instance is shutting down.
@@ -138,9 +178,18 @@ pub(crate) struct Queue {
     notify_rx: UnixStream,
     notify_tx: Arc<UnixStream>,
     stop_tx: Option<Sender<()>>,
-    paused: Arc<AtomicBool>,
+    gate: Arc<Gate>,
     /// A batch the host refused, offered again first next time.
     pending: Option<Batch>,
+}
+
+/// Sets the paused state that emitters see.
+pub(crate) struct Pauser(Arc<Gate>);
+
+impl Pauser {
+    pub fn set(&self, paused: bool) {
+        self.0.update(|s| s.paused = paused);
+    }
 }
 
 /// Most batches appended per collect, so that one busy input cannot hold
@@ -155,12 +204,12 @@ impl Queue {
         notify_rx.set_nonblocking(true)?;
         notify_tx.set_nonblocking(true)?;
         let notify_tx = Arc::new(notify_tx);
-        let paused = Arc::new(AtomicBool::new(false));
+        let gate = Arc::new(Gate::default());
         let emitter = Emitter {
             tx,
             stop: stop_rx,
             notify: notify_tx.clone(),
-            paused: paused.clone(),
+            gate: gate.clone(),
         };
         Ok((
             Queue {
@@ -168,7 +217,7 @@ impl Queue {
                 notify_rx,
                 notify_tx,
                 stop_tx: Some(stop_tx),
-                paused,
+                gate,
                 pending: None,
             },
             emitter,
@@ -179,13 +228,17 @@ impl Queue {
         self.notify_rx.as_raw_fd()
     }
 
-    pub fn set_paused(&self, paused: bool) {
-        self.paused.store(paused, Ordering::Release);
+    /// A handle that pauses and resumes the emitters without the queue's
+    /// lock (the host may pause from inside its own append).
+    pub fn pauser(&self) -> Pauser {
+        Pauser(self.gate.clone())
     }
 
-    /// Closes the queue: blocked and future emits fail with `Stopped`.
+    /// Closes the queue: blocked and future emits and waits fail with
+    /// `Stopped`.
     pub fn close(&mut self) {
         self.stop_tx = None;
+        self.gate.update(|s| s.stopped = true);
     }
 
     /// Records still queued (lost if the instance goes away now).

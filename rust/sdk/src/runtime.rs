@@ -15,7 +15,7 @@ use crate::config::{ConfigKey, PluginConfig, Properties};
 use crate::encode::EventEncoder;
 use crate::event::{Chunk, EventKind, Events};
 use crate::host::Host;
-use crate::input::Queue;
+use crate::input::{Pauser, Queue};
 use crate::logging;
 use crate::plugin::{
     Decision, FilterPlugin, FlushResult, InitContext, InputPlugin, OutputPlugin, PluginError,
@@ -190,12 +190,17 @@ pub struct Instance {
 enum Inner {
     Output(OutputWorker),
     Filter(Mutex<Box<dyn DynFilter>>),
-    Input(Mutex<InputState>),
+    Input(InputState),
 }
 
+/// An input's plugin and queue are locked apart: Fluent Bit pauses an
+/// input from inside the append that `collect` makes (when a buffer limit
+/// is hit), so pausing must not wait for the queue.
 struct InputState {
-    plugin: Box<dyn DynInput>,
-    queue: Queue,
+    plugin: Mutex<Box<dyn DynInput>>,
+    queue: Mutex<Queue>,
+    pauser: Pauser,
+    fd: std::os::unix::io::RawFd,
 }
 
 /// Records an input may have queued before `emit` blocks, in batches.
@@ -227,7 +232,12 @@ impl Instance {
                         let mut plugin = new(props, &ctx)?;
                         let (queue, emitter) = Queue::new(INPUT_QUEUE_BATCHES)?;
                         plugin.start(emitter)?;
-                        Inner::Input(Mutex::new(InputState { plugin, queue }))
+                        Inner::Input(InputState {
+                            plugin: Mutex::new(plugin),
+                            pauser: queue.pauser(),
+                            fd: queue.fd(),
+                            queue: Mutex::new(queue),
+                        })
                     }
                 })
             })??;
@@ -279,7 +289,7 @@ impl Instance {
     /// Input: the descriptor the host watches; readable when records wait.
     pub fn input_fd(&self) -> Option<std::os::unix::io::RawFd> {
         match &self.inner {
-            Inner::Input(s) => Some(lock(s).queue.fd()),
+            Inner::Input(s) => Some(s.fd),
             _ => None,
         }
     }
@@ -288,7 +298,7 @@ impl Instance {
     /// returns false when the host refused them, which keeps them queued.
     pub fn collect(&self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
         match &self.inner {
-            Inner::Input(s) => logging::scope(&self.host, || lock(s).queue.collect(append)),
+            Inner::Input(s) => logging::scope(&self.host, || lock(&s.queue).collect(append)),
             _ => {
                 self.wrong_kind::<()>("collect");
                 0
@@ -301,7 +311,7 @@ impl Instance {
     /// event loop.
     pub fn wait_input(&self, timeout: std::time::Duration) -> bool {
         match &self.inner {
-            Inner::Input(s) => lock(s).queue.wait(timeout),
+            Inner::Input(s) => lock(&s.queue).wait(timeout),
             _ => false,
         }
     }
@@ -320,9 +330,9 @@ impl Instance {
             return;
         };
         logging::scope(&self.host, || {
-            let mut s = lock(s);
-            s.queue.set_paused(paused);
-            if let Err(e) = guarded(what, || f(&mut *s.plugin)) {
+            s.pauser.set(paused);
+            let mut plugin = lock(&s.plugin);
+            if let Err(e) = guarded(what, || f(&mut **plugin)) {
                 log::error!("{e}");
             }
         })
@@ -348,12 +358,17 @@ impl Drop for Instance {
                 }
             }
             Inner::Input(s) => {
-                let s = s.get_mut().unwrap_or_else(|e| e.into_inner());
-                s.queue.close();
-                if let Err(e) = guarded("exit", || s.plugin.exit()) {
+                let queue = s.queue.get_mut().unwrap_or_else(|e| e.into_inner());
+                queue.close();
+                let plugin = s.plugin.get_mut().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = guarded("exit", || plugin.exit()) {
                     log::error!("{e}");
                 }
-                let lost = s.queue.undelivered();
+                let lost = s
+                    .queue
+                    .get_mut()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .undelivered();
                 if lost > 0 {
                     log::warn!(
                         "{lost} records were still queued at shutdown and are not delivered"
@@ -435,8 +450,8 @@ enum Job {
 ///
 /// Fluent Bit calls flush inside a coroutine whose stack may be 24 KiB with
 /// no guard page, and may call it from several threads at once. The caller
-/// here only copies the chunk and waits on a channel, which needs well under
-/// 1 KiB of its stack; the plugin's real work (formatting, DNS, TLS) runs on
+/// here only copies the chunk and waits on a channel, which needs about
+/// 2 KiB of its stack; the plugin's real work (formatting, DNS, TLS) runs on
 /// this thread's ordinary stack.
 struct OutputWorker {
     jobs: Option<Sender<Job>>,

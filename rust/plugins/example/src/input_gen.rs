@@ -50,6 +50,10 @@ impl InputPlugin for GenInput {
         self.thread = Some(self.spawner.spawn("gen", move || {
             let mut seq = 0u64;
             while count == 0 || seq < count {
+                // Nothing is produced while the host has the input paused.
+                if emitter.wait_while_paused().is_err() {
+                    return;
+                }
                 let mut enc = EventEncoder::new();
                 let n = if count == 0 {
                     batch

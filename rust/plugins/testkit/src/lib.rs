@@ -68,12 +68,12 @@ impl OutputPlugin for CountOutput {
     }
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
-        assert!(!self.busy, "two flushes ran at once on one instance");
-        self.busy = true;
-        self.in_flight.inc(&[]);
         if self.panic_in == "flush" {
             panic!("rs_test_count: panic in flush, as configured");
         }
+        assert!(!self.busy, "two flushes ran at once on one instance");
+        self.busy = true;
+        self.in_flight.inc(&[]);
         let (mut records, mut fields) = (0u64, 0u64);
         for ev in chunk
             .records()

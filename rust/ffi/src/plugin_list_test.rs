@@ -1,0 +1,68 @@
+//! Fluent Bit must know the plugin names when it is configured, before any
+//! Rust is built: cmake/plugins.cmake lists them. It must agree with the
+//! registry in plugins.rs.
+
+use flb_rs_sdk::PluginKind;
+
+use crate::plugins::PLUGINS;
+
+/// Whether a cargo feature of this crate is on in this build. A feature
+/// missing here fails the test, so a new plugin crate is noticed.
+fn feature_enabled(feature: &str) -> bool {
+    match feature {
+        "example" => cfg!(feature = "example"),
+        "testkit" => cfg!(feature = "testkit"),
+        other => panic!("cmake/plugins.cmake names unknown feature '{other}'"),
+    }
+}
+
+fn kind_name(k: PluginKind) -> &'static str {
+    match k {
+        PluginKind::Input => "input",
+        PluginKind::Filter => "filter",
+        PluginKind::Output => "output",
+    }
+}
+
+#[test]
+fn cmake_plugin_list_matches_the_registry() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../cmake/plugins.cmake");
+    let text = std::fs::read_to_string(path).expect("cmake/plugins.cmake");
+    let listed: Vec<(String, String, String)> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('"'))
+        .map(|l| {
+            let parts: Vec<&str> = l.trim_matches('"').split(':').collect();
+            assert_eq!(parts.len(), 3, "bad entry {l}");
+            (
+                parts[0].to_string(),
+                parts[1].to_string(),
+                parts[2].to_string(),
+            )
+        })
+        .collect();
+    assert!(!listed.is_empty());
+    for (kind, name, feature) in &listed {
+        if feature_enabled(feature) {
+            assert!(
+                PLUGINS
+                    .iter()
+                    .any(|p| p.name == name && kind_name(p.kind) == kind),
+                "{kind} {name} is in cmake/plugins.cmake but not registered"
+            );
+        }
+    }
+    for p in PLUGINS {
+        if p.name.starts_with("rs_test_") {
+            continue;
+        }
+        assert!(
+            listed
+                .iter()
+                .any(|(k, n, _)| n == p.name && k == kind_name(p.kind)),
+            "{} is registered but missing from cmake/plugins.cmake",
+            p.name
+        );
+    }
+}

@@ -1,0 +1,1 @@
+#include "flb_rs.h"
