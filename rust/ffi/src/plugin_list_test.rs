@@ -44,6 +44,15 @@ fn cmake_plugin_list_matches_the_registry() {
         .collect();
     assert!(!listed.is_empty());
     for (kind, name, feature) in &listed {
+        let ext = format!(
+            "{}/../../cmake/ext/{name}/CMakeLists.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let ext = std::fs::read_to_string(&ext).unwrap_or_default();
+        assert!(
+            ext.contains(&format!("flb_rust_ext_plugin({kind} {name})")),
+            "cmake/ext/{name}/CMakeLists.txt is missing or does not declare {kind} {name}"
+        );
         if feature_enabled(feature) {
             assert!(
                 PLUGINS

@@ -243,11 +243,8 @@ impl Instance {
             })??;
             Ok(Instance { host, entry, inner })
         })
-        .inspect_err(|e| {
-            logging::scope(&scope_host, || {
-                log::error!("{}: cannot initialize: {e}", entry.name)
-            });
-        })
+        // The host's log line already names the plugin and instance.
+        .inspect_err(|e| logging::scope(&scope_host, || log::error!("cannot initialize: {e}")))
     }
 
     pub fn entry(&self) -> &PluginEntry {

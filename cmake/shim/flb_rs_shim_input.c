@@ -1,0 +1,91 @@
+/*
+ * flb_rs_shim_input.c: Fluent Bit's input plugin callbacks for every Rust
+ * input.
+ *
+ * The library's threads queue records and make a descriptor readable; a
+ * collector event on that descriptor calls `collect`, which appends the
+ * records through flb_rs_shim_append on the input's own thread. Pausing
+ * the input pauses the collector, so the library's bounded queue fills and
+ * its threads stop reading their sources.
+ */
+
+#include <fluent-bit/flb_input_plugin.h>
+
+#include "flb_rs_shim.h"
+
+int flb_rs_shim_append(void *host_ins, const char *tag, size_t tag_len,
+                       const uint8_t *data, size_t len)
+{
+    struct flb_rs_shim_ctx *ctx = host_ins;
+
+    if (ctx == NULL || ctx->ins == NULL) {
+        return -1;
+    }
+    return flb_input_log_append(ctx->ins, tag, tag_len, data, len) == 0 ? 0 : -1;
+}
+
+static int cb_collect(struct flb_input_instance *ins, struct flb_config *config,
+                      void *in_context)
+{
+    struct flb_rs_shim_ctx *ctx = in_context;
+
+    (void) ins;
+    (void) config;
+    return ctx->plugin->collect(ctx->rs) < 0 ? -1 : 0;
+}
+
+static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
+                   void *data)
+{
+    struct flb_rs_shim_ctx *ctx;
+    int fd;
+
+    (void) data;
+    ctx = flb_rs_shim_new(FLB_RS_KIND_INPUT, ins, ins->p->name,
+                          flb_input_name(ins), ins->log_level,
+                          &ins->properties, ins->cmt);
+    if (ctx == NULL) {
+        return -1;
+    }
+    flb_input_set_context(ins, ctx);
+    fd = ctx->plugin->input_fd(ctx->rs);
+    if (fd >= 0) {
+        ctx->coll_id = flb_input_set_collector_event(ins, cb_collect, fd, config);
+    }
+    if (ctx->coll_id < 0) {
+        flb_plg_error(ins, "cannot watch the Rust input's descriptor");
+        flb_input_set_context(ins, NULL);
+        flb_rs_shim_free(ctx);
+        return -1;
+    }
+    return 0;
+}
+
+static void cb_pause(void *data, struct flb_config *config)
+{
+    struct flb_rs_shim_ctx *ctx = data;
+
+    (void) config;
+    flb_input_collector_pause(ctx->coll_id, ctx->ins);
+    ctx->plugin->pause(ctx->rs);
+}
+
+static void cb_resume(void *data, struct flb_config *config)
+{
+    struct flb_rs_shim_ctx *ctx = data;
+
+    (void) config;
+    ctx->plugin->resume(ctx->rs);
+    flb_input_collector_resume(ctx->coll_id, ctx->ins);
+}
+
+void flb_rs_shim_describe_input(struct flb_input_plugin *p)
+{
+    p->description = (char *) flb_rs_shim_description(FLB_RS_KIND_INPUT, p->name);
+    p->config_map = flb_rs_shim_config_map(FLB_RS_KIND_INPUT, p->name);
+    p->cb_init = cb_init;
+    p->cb_collect = NULL;
+    p->cb_pause = cb_pause;
+    p->cb_resume = cb_resume;
+    p->cb_exit = flb_rs_shim_exit;
+}

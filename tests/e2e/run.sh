@@ -1,0 +1,308 @@
+#!/usr/bin/env bash
+# End-to-end tests of the Rust plugins inside a real Fluent Bit.
+#
+#   FLB_BIN=/path/to/fluent-bit tests/e2e/run.sh        (or make -C tests e2e)
+#
+# FLB_BIN must be a fluent-bit built with -DFLB_RUST=On (or the zero-patch
+# EXT_*_PLUGINS flags) and at least the dummy input. Without FLB_BIN every
+# test is reported as skipped. Nothing here builds Fluent Bit.
+#
+# Each test has a time bound; the only network use is Fluent Bit's HTTP
+# server on 127.0.0.1 (a high port). FLB_E2E_VALGRIND=0 skips the valgrind
+# test (it takes a minute).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+passed=0 failed=0 skipped=0
+names=(help plugin-help pipeline several-instances all-rust yaml metrics
+       config-errors hot-reload valgrind)
+
+if [ -z "${FLB_BIN:-}" ]; then
+    echo "e2e: SKIPPED: FLB_BIN is not set; build Fluent Bit with -DFLB_RUST=On and"
+    echo "e2e: run FLB_BIN=/path/to/fluent-bit $0"
+    for n in "${names[@]}"; do echo "SKIP $n"; done
+    echo "0 passed, 0 failed, ${#names[@]} skipped"
+    exit 0
+fi
+if [ ! -x "$FLB_BIN" ]; then
+    echo "e2e: FLB_BIN=$FLB_BIN is not an executable" >&2
+    exit 2
+fi
+
+work=$(mktemp -d /tmp/flb-rs-e2e.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail_msg=""
+fail() { fail_msg="$*"; return 1; }
+
+run_test() {
+    local name=$1
+    fail_msg=""
+    echo "--- $name"
+    local before=$skipped
+    if "test_${name//-/_}"; then
+        if [ "$skipped" -eq "$before" ]; then
+            echo "PASS $name"
+            passed=$((passed + 1))
+        else
+            echo "SKIP $name"
+        fi
+    else
+        echo "FAIL $name: $fail_msg"
+        failed=$((failed + 1))
+    fi
+}
+
+# Waits until `cond` (a command) succeeds, at most $2 seconds.
+wait_for() {
+    local cond=$1 limit=$2 start=$SECONDS
+    until eval "$cond"; do
+        [ $((SECONDS - start)) -ge "$limit" ] && return 1
+        sleep 0.1
+    done
+}
+
+lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
+
+# Starts fluent-bit in the background with the given arguments; sets $fb_pid.
+start_fb() {
+    local log=$1
+    shift
+    "$FLB_BIN" "$@" > "$log" 2>&1 &
+    fb_pid=$!
+    pids+=("$fb_pid")
+}
+
+# Stops it with SIGTERM and waits (bounded); returns its exit status.
+stop_fb() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null
+    for i in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# Records of a JSON-lines file without the time key, for exact comparison.
+without_date() { sed -E 's/^\{"date":[0-9]+\.[0-9]{9},/{/' "$1"; }
+
+test_help() {
+    local out
+    out=$("$FLB_BIN" -h 2>&1) || true
+    local section
+    for want in "Inputs:rs_example_gen" "Filters:rs_example_set" "Outputs:rs_example_jsonl"; do
+        section=${want%%:*}
+        echo "$out" | sed 's/\x1b\[[0-9;]*m//g' | awk -v s="$section" -v p="${want#*:}" '
+            $0 ~ "^"s { in_s = 1; next }
+            in_s && /^[A-Z]/ { in_s = 0 }
+            in_s && $1 == p { found = 1 }
+            END { exit !found }' || fail "fluent-bit -h does not list ${want#*:} under $section" || return 1
+    done
+}
+
+test_plugin_help() {
+    local out
+    out=$("$FLB_BIN" -o rs_example_jsonl -h 2>&1 | sed 's/\x1b\[[0-9;]*m//g') || true
+    echo "$out" | grep -q "Example: append records to a file as JSON lines" || fail "no description" || return 1
+    echo "$out" | grep -q "^path " || fail "key path missing" || return 1
+    echo "$out" | grep -q "File the records are appended to" || fail "path's description missing" || return 1
+    echo "$out" | grep -A3 "^time_key " | grep -q "default: date" || fail "time_key's default missing" || return 1
+    echo "$out" | grep -A3 "^include_tag " | grep -q "type: boolean" || fail "include_tag is not a boolean" || return 1
+    out=$("$FLB_BIN" -F rs_example_set -h 2>&1 | sed 's/\x1b\[[0-9;]*m//g') || true
+    echo "$out" | grep -q "^set " || fail "filter key set missing" || return 1
+    out=$("$FLB_BIN" -i rs_example_gen -h 2>&1 | sed 's/\x1b\[[0-9;]*m//g') || true
+    echo "$out" | grep -A3 "^interval " | grep -q "default: 1s" || fail "gen interval default missing" || return 1
+}
+
+# dummy -> rs_example_set -> rs_example_jsonl, 200 records.
+test_pipeline() {
+    local out=$work/pipeline.jsonl log=$work/pipeline.log
+    start_fb "$log" -q -f 1 \
+        -i dummy -t app -p 'dummy={"message":"hi","secret":"s3"}' -p samples=200 -p rate=400 \
+        -F rs_example_set -m app -p 'set=env prod' -p remove=secret \
+        -o rs_example_jsonl -m app -p path="$out"
+    wait_for '[ "$(lines "$out")" -ge 200 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 200 records arrived"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(lines "$out")" -eq 200 ] || fail "$(lines "$out") records, want exactly 200" || return 1
+    [ "$(without_date "$out" | sort -u)" = '{"tag":"app","message":"hi","env":"prod"}' ] ||
+        fail "unexpected record: $(without_date "$out" | sort -u | head -3)" || return 1
+}
+
+test_several_instances() {
+    local a=$work/a.jsonl b=$work/b.jsonl log=$work/several.log
+    start_fb "$log" -f 1 \
+        -i dummy -t t -p 'dummy={"n":1}' -p samples=50 -p rate=200 \
+        -o rs_example_jsonl -m t -p path="$a" -p alias=first \
+        -o rs_example_jsonl -m t -p path="$b" -p include_tag=off
+    wait_for '[ "$(lines "$a")" -ge 50 ] && [ "$(lines "$b")" -ge 50 ]' 30 ||
+        { stop_fb "$fb_pid"; fail "a: $(lines "$a"), b: $(lines "$b") of 50"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(without_date "$a" | sort -u)" = '{"tag":"t","n":1}' ] || fail "a: $(head -1 "$a")" || return 1
+    [ "$(without_date "$b" | sort -u)" = '{"n":1}' ] || fail "b: $(head -1 "$b")" || return 1
+    grep -q '\[output:rs_example_jsonl:first\] writing to' "$log" || fail "no log line under the alias" || return 1
+}
+
+# Every Rust plugin in one process: rs_example_gen -> rs_example_set -> rs_example_jsonl.
+test_all_rust() {
+    local out=$work/all.jsonl log=$work/all.log
+    start_fb "$log" -f 1 \
+        -i rs_example_gen -t gen -p count=300 -p interval=0 -p batch=7 -p message=m \
+        -F rs_example_set -m gen -p 'set=stage rust' \
+        -o rs_example_jsonl -m gen -p path="$out"
+    wait_for '[ "$(lines "$out")" -ge 300 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 300 records"; return 1; }
+    stop_fb "$fb_pid"
+    local want got
+    want=$(for i in $(seq 0 299); do echo "{\"tag\":\"gen\",\"message\":\"m\",\"seq\":$i,\"stage\":\"rust\"}"; done | sort)
+    got=$(without_date "$out" | sort)
+    [ "$got" = "$want" ] || fail "records differ: $(diff <(echo "$want") <(echo "$got") | head -5)" || return 1
+}
+
+test_yaml() {
+    local out=$work/yaml.jsonl conf=$work/conf.yaml log=$work/yaml.log
+    cat > "$conf" <<EOF
+service:
+  flush: 1
+  log_level: info
+pipeline:
+  inputs:
+    - name: rs_example_gen
+      tag: y
+      count: 20
+      interval: 0
+  filters:
+    - name: rs_example_set
+      match: y
+      set:
+        - a 1
+        - b 2
+  outputs:
+    - name: rs_example_jsonl
+      match: y
+      path: $out
+      include_tag: off
+EOF
+    start_fb "$log" -c "$conf"
+    wait_for '[ "$(lines "$out")" -ge 20 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 20 records; $(tail -3 "$log")"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(without_date "$out" | sed -E 's/"seq":[0-9]+/"seq":N/' | sort -u)" = '{"message":"hello from rust","seq":N,"a":"1","b":"2"}' ] ||
+        fail "records: $(head -2 "$out")" || return 1
+}
+
+http_get() {
+    local port=$1 path=$2
+    exec 3<>"/dev/tcp/127.0.0.1/$port" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$path" >&3
+    timeout 5 cat <&3
+    exec 3<&-
+}
+
+test_metrics() {
+    local out=$work/metrics.jsonl log=$work/metrics.log port=$((20000 + RANDOM % 20000))
+    start_fb "$log" -q -f 1 -H -P "$port" -L 127.0.0.1 \
+        -i rs_example_gen -t m -p count=42 -p interval=0 \
+        -o rs_example_jsonl -m m -p path="$out"
+    wait_for '[ "$(lines "$out")" -ge 42 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 42 records"; return 1; }
+    local body
+    wait_for 'body=$(http_get "$port" /api/v2/metrics/prometheus 2>/dev/null); echo "$body" | grep -q "fluentbit_rs_example_jsonl_records_total{name=\"rs_example_jsonl.0\"} 42"' 15
+    local rc=$?
+    stop_fb "$fb_pid"
+    [ $rc -eq 0 ] || fail "metric not exposed: $(echo "$body" | grep rs_example | head -5)" || return 1
+    echo "$body" | grep -q 'fluentbit_rs_example_gen_records_total{name="rs_example_gen.0"} 42' || fail "input metric missing" || return 1
+}
+
+expect_config_error() {
+    local want=$1
+    shift
+    local log=$work/cfgerr.log rc
+    timeout 20 "$FLB_BIN" "$@" > "$log" 2>&1
+    rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "exit status $rc for $*" || return 1
+    grep -q -- "$want" "$log" || fail "no '$want' in: $(tail -3 "$log")" || return 1
+    ! grep -qi 'panic\|SIGSEGV\|abort' "$log" || fail "crash: $(tail -3 "$log")" || return 1
+}
+
+test_config_errors() {
+    local p=$work/err.jsonl
+    expect_config_error "bogus" -i dummy -o rs_example_jsonl -p path="$p" -p bogus=1 || return 1
+    expect_config_error "maybe" -i dummy -o rs_example_jsonl -p path="$p" -p include_tag=maybe || return 1
+    expect_config_error "missing required configuration key 'path'" -i dummy -o rs_example_jsonl || return 1
+    expect_config_error "lonely" -i dummy -F rs_example_set -m '*' -p set=lonely -o null || return 1
+    expect_config_error "batch must be at least 1" -i rs_example_gen -p batch=0 -o null || return 1
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+
+test_hot_reload() {
+    local out=$work/reload.jsonl conf=$work/reload.conf log=$work/reload.log
+    cat > "$conf" <<EOF
+[SERVICE]
+    flush       1
+    hot_reload  on
+    log_level   info
+[INPUT]
+    name     rs_example_gen
+    tag      r
+    interval 50ms
+[FILTER]
+    name   rs_example_set
+    match  r
+    set    x y
+[OUTPUT]
+    name  rs_example_jsonl
+    match r
+    path  $out
+EOF
+    start_fb "$log" -c "$conf"
+    local pid=$fb_pid i n rss0 rss1
+    wait_for 'grep -c "writing to" "$log" | grep -qx 1' 15 || { stop_fb "$pid"; fail "did not start: $(tail -3 "$log")"; return 1; }
+    # Warm-up reloads before the baseline: first-use allocations are not growth.
+    for i in $(seq 1 22); do
+        kill -HUP "$pid"
+        wait_for "[ \$(grep -c 'writing to' '$log') -ge $((i + 1)) ]" 30 ||
+            { stop_fb "$pid"; fail "reload $i did not complete: $(tail -3 "$log")"; return 1; }
+        [ "$i" -eq 2 ] && rss0=$(rss_kb "$pid")
+    done
+    rss1=$(rss_kb "$pid")
+    n=$(lines "$out")
+    wait_for "[ \$(lines '$out') -gt $n ]" 10 || { stop_fb "$pid"; fail "no records after the reloads"; return 1; }
+    stop_fb "$pid"
+    echo "  RSS after 2 reloads: ${rss0} kB, after 22: ${rss1} kB"
+    [ $((rss1 - rss0)) -lt 4096 ] || fail "RSS grew by $((rss1 - rss0)) kB over 20 reloads" || return 1
+    ! grep -qi 'panic\|SIGSEGV' "$log" || fail "crash in the log" || return 1
+}
+
+test_valgrind() {
+    if [ "${FLB_E2E_VALGRIND:-1}" = 0 ] || ! command -v valgrind >/dev/null; then
+        echo "  skipped (FLB_E2E_VALGRIND=0 or no valgrind)"
+        skipped=$((skipped + 1))
+        return 0
+    fi
+    local out=$work/vg.jsonl vlog=$work/vg.txt log=$work/vg.log
+    valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --log-file="$vlog" \
+        "$FLB_BIN" -f 1 \
+        -i rs_example_gen -t v -p count=50 -p interval=0 \
+        -F rs_example_set -m v -p 'set=k v' \
+        -o rs_example_jsonl -m v -p path="$out" > "$log" 2>&1 &
+    fb_pid=$!
+    pids+=("$fb_pid")
+    wait_for '[ "$(lines "$out")" -ge 50 ]' 120 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 50 records under valgrind"; return 1; }
+    stop_fb "$fb_pid"
+    # Loss records and errors whose stack passes through our code.
+    local ours
+    ours=$(awk '/^==[0-9]+== [^ ]/ { if (rec ~ /flb_rs|flb_rust/) print rec; rec = "" } { rec = rec "\n" $0 } END { if (rec ~ /flb_rs|flb_rust/) print rec }' "$vlog")
+    [ -z "$ours" ] || fail "valgrind reports in our code: $(echo "$ours" | head -20)" || return 1
+    echo "  valgrind: $(grep -c 'definitely lost' "$vlog") loss records in all, none in flb-rs code"
+}
+
+for n in "${names[@]}"; do
+    run_test "$n"
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
