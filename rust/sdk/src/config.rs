@@ -379,13 +379,7 @@ macro_rules! config_struct {
 
         impl $crate::config::PluginConfig for $name {
             const KEYS: &'static [$crate::config::ConfigKey] = &[
-                $( $crate::config::ConfigKey {
-                    name: $crate::__config_key_name!($field $(, $key)?),
-                    ty: <$ty as $crate::config::ConfigValue>::TYPE,
-                    default: $crate::__config_default!($($default)?),
-                    description: concat!($($doc, "\n",)* ""),
-                    multiple: <$ty as $crate::config::ConfigValue>::MULTIPLE,
-                }, )*
+                $( $crate::__config_key!($field $(as $key)? : $ty $(= $default)? ; $($doc)*), )*
             ];
 
             fn from_properties(
@@ -394,10 +388,25 @@ macro_rules! config_struct {
                 props.check_known(Self::KEYS)?;
                 ::std::result::Result::Ok($name {
                     $( $field: props.parse::<$ty>(
-                        $crate::config::key(Self::KEYS, $crate::__config_key_name!($field $(, $key)?)),
+                        &$crate::__config_key!($field $(as $key)? : $ty $(= $default)? ; $($doc)*),
                     )?, )*
                 })
             }
+        }
+    };
+}
+
+/// The `ConfigKey` of one field of [`config_struct!`](crate::config_struct).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __config_key {
+    ($field:ident $(as $key:literal)? : $ty:ty $(= $default:literal)? ; $($doc:literal)*) => {
+        $crate::config::ConfigKey {
+            name: $crate::__config_key_name!($field $(, $key)?),
+            ty: <$ty as $crate::config::ConfigValue>::TYPE,
+            default: $crate::__config_default!($($default)?),
+            description: concat!($($doc, "\n",)* ""),
+            multiple: <$ty as $crate::config::ConfigValue>::MULTIPLE,
         }
     };
 }
@@ -422,11 +431,6 @@ macro_rules! __config_default {
     ($d:literal) => {
         Some($d)
     };
-}
-
-/// The declared key called `name` (used by [`config_struct!`](crate::config_struct)).
-pub fn key<'k>(keys: &'k [ConfigKey], name: &str) -> &'k ConfigKey {
-    keys.iter().find(|k| k.name == name).unwrap_or(&keys[0])
 }
 
 /// The description of a key as one line: doc comments arrive with a leading
