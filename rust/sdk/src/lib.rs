@@ -13,6 +13,7 @@
 //!   logger under the instance's name, and filtered levels cost nothing.
 //! - Metrics: [`InitContext::counter`] and [`InitContext::gauge`].
 
+pub mod accessor;
 pub mod config;
 pub mod encode;
 pub mod event;
