@@ -1,0 +1,494 @@
+//! Syslog messages per RFC 5424 and RFC 3164, byte for byte.
+//!
+//! Header fields are cut to their RFC lengths and restricted to printable
+//! US-ASCII (anything else becomes `_`, an empty field the NILVALUE `-`).
+//! MSG is UTF-8: invalid sequences are replaced by U+FFFD, never sent raw,
+//! and a message cut to `maxsize` is cut on a character boundary.
+
+use flb_rs_sdk::EventTime;
+
+use crate::time;
+
+/// RFC 5424's NILVALUE.
+pub const NIL: &str = "-";
+/// The UTF-8 byte order mark that may open an RFC 5424 MSG.
+pub const BOM: &[u8] = b"\xef\xbb\xbf";
+
+/// RFC 5424 section 6 field limits.
+pub const HOSTNAME_MAX: usize = 255;
+pub const APPNAME_MAX: usize = 48;
+pub const PROCID_MAX: usize = 128;
+pub const MSGID_MAX: usize = 32;
+pub const SD_NAME_MAX: usize = 32;
+/// RFC 3164: TAG is at most 32 characters, the whole packet 1024 bytes.
+pub const TAG3164_MAX: usize = 32;
+
+/// One structured-data element: `[id name="value" ...]`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SdElement {
+    pub id: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// What one syslog message says, before it is framed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    pub facility: u8,
+    pub severity: u8,
+    pub time: EventTime,
+    pub hostname: Option<String>,
+    pub appname: Option<String>,
+    pub procid: Option<String>,
+    pub msgid: Option<String>,
+    pub sd: Vec<SdElement>,
+    /// The text; may hold invalid UTF-8, repaired when written.
+    pub msg: Vec<u8>,
+}
+
+/// How messages are written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// Fractional digits of the RFC 5424 timestamp (0 to 6).
+    pub time_digits: u32,
+    /// Offset from UTC of the written timestamps, in minutes.
+    pub offset_minutes: i32,
+    /// Write the UTF-8 BOM before an RFC 5424 MSG.
+    pub bom: bool,
+    /// Largest message in bytes (0: no limit).
+    pub maxsize: usize,
+    /// Allow SD-IDs longer than RFC 5424's 32 characters.
+    pub allow_long_sd_id: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            time_digits: 6,
+            offset_minutes: 0,
+            bom: true,
+            maxsize: 0,
+            allow_long_sd_id: false,
+        }
+    }
+}
+
+/// What formatting had to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Outcome {
+    /// The message was cut to `maxsize`.
+    pub truncated: bool,
+    /// SD elements or params left out because their names were invalid.
+    pub sd_dropped: usize,
+}
+
+fn pri(facility: u8, severity: u8) -> u32 {
+    u32::from(facility.min(23)) * 8 + u32::from(severity.min(7))
+}
+
+/// A header field: printable US-ASCII (33..=126) only, at most `max`
+/// bytes; NILVALUE when absent or empty.
+pub fn header_field(out: &mut Vec<u8>, value: Option<&str>, max: usize) {
+    let value = value.unwrap_or("");
+    let mut n = 0;
+    for b in value.bytes() {
+        if n == max {
+            break;
+        }
+        out.push(if (33..=126).contains(&b) { b } else { b'_' });
+        n += 1;
+    }
+    if n == 0 {
+        out.extend_from_slice(NIL.as_bytes());
+    }
+}
+
+/// An SD-NAME (SD-ID or PARAM-NAME) is valid when it is 1 to 32 printable
+/// US-ASCII characters other than `=`, space, `]` and `"`.
+pub fn valid_sd_name(name: &str, max: usize) -> bool {
+    !name.is_empty()
+        && name.len() <= max
+        && name
+            .bytes()
+            .all(|b| (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"'))
+}
+
+/// PARAM-VALUE escaping: `"`, `\` and `]` get a backslash.
+fn sd_value(out: &mut Vec<u8>, v: &str) {
+    for b in v.bytes() {
+        if matches!(b, b'"' | b'\\' | b']') {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+}
+
+fn structured_data(out: &mut Vec<u8>, sd: &[SdElement], opts: &Options, outcome: &mut Outcome) {
+    let id_max = if opts.allow_long_sd_id {
+        usize::MAX
+    } else {
+        SD_NAME_MAX
+    };
+    let start = out.len();
+    for e in sd {
+        if !valid_sd_name(&e.id, id_max) {
+            outcome.sd_dropped += 1;
+            continue;
+        }
+        out.push(b'[');
+        out.extend_from_slice(e.id.as_bytes());
+        for (k, v) in &e.params {
+            if !valid_sd_name(k, SD_NAME_MAX) {
+                outcome.sd_dropped += 1;
+                continue;
+            }
+            out.push(b' ');
+            out.extend_from_slice(k.as_bytes());
+            out.extend_from_slice(b"=\"");
+            sd_value(out, v);
+            out.push(b'"');
+        }
+        out.push(b']');
+    }
+    if out.len() == start {
+        out.extend_from_slice(NIL.as_bytes());
+    }
+}
+
+/// Appends `msg` as UTF-8, invalid sequences replaced by U+FFFD.
+fn utf8_repaired(out: &mut Vec<u8>, msg: &[u8]) {
+    out.extend_from_slice(String::from_utf8_lossy(msg).as_bytes());
+}
+
+/// Cuts `buf` to at most `max` bytes without splitting a UTF-8 character
+/// that starts at or after `from`; returns whether anything was cut.
+fn cut(buf: &mut Vec<u8>, from: usize, max: usize) -> bool {
+    if max == 0 || buf.len() <= max {
+        return false;
+    }
+    let mut end = max;
+    // Step back over continuation bytes (10xxxxxx) to a character start.
+    while end > from && (buf[end] & 0xc0) == 0x80 {
+        end -= 1;
+    }
+    buf.truncate(end);
+    true
+}
+
+/// Writes `m` as an RFC 5424 message:
+/// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP [BOM] MSG]`.
+pub fn rfc5424(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
+    let mut outcome = Outcome::default();
+    let start = out.len();
+    let mut ts = String::with_capacity(32);
+    time::rfc3339(&mut ts, m.time, opts.time_digits, opts.offset_minutes);
+    out.extend_from_slice(format!("<{}>1 {ts} ", pri(m.facility, m.severity)).as_bytes());
+    header_field(out, m.hostname.as_deref(), HOSTNAME_MAX);
+    out.push(b' ');
+    header_field(out, m.appname.as_deref(), APPNAME_MAX);
+    out.push(b' ');
+    header_field(out, m.procid.as_deref(), PROCID_MAX);
+    out.push(b' ');
+    header_field(out, m.msgid.as_deref(), MSGID_MAX);
+    out.push(b' ');
+    structured_data(out, &m.sd, opts, &mut outcome);
+    if !m.msg.is_empty() {
+        out.push(b' ');
+        if opts.bom {
+            out.extend_from_slice(BOM);
+        }
+        let msg_start = out.len();
+        utf8_repaired(out, &m.msg);
+        if opts.maxsize > 0 {
+            outcome.truncated = cut(
+                out,
+                msg_start.min(start + opts.maxsize),
+                start + opts.maxsize,
+            );
+        }
+    } else if opts.maxsize > 0 {
+        outcome.truncated = cut(out, start, start + opts.maxsize);
+    }
+    outcome
+}
+
+/// RFC 3164's TAG: alphanumeric characters, at most 32; others end it.
+fn tag3164(out: &mut Vec<u8>, appname: Option<&str>) {
+    let tag: Vec<u8> = appname
+        .unwrap_or("")
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        .take(TAG3164_MAX)
+        .collect();
+    if tag.is_empty() {
+        out.extend_from_slice(NIL.as_bytes());
+    } else {
+        out.extend_from_slice(&tag);
+    }
+}
+
+/// Writes `m` as an RFC 3164 message:
+/// `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG`.
+pub fn rfc3164(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
+    let mut outcome = Outcome::default();
+    let start = out.len();
+    let mut ts = String::with_capacity(16);
+    time::rfc3164(&mut ts, m.time, opts.offset_minutes);
+    out.extend_from_slice(format!("<{}>{ts} ", pri(m.facility, m.severity)).as_bytes());
+    header_field(out, m.hostname.as_deref(), HOSTNAME_MAX);
+    out.push(b' ');
+    tag3164(out, m.appname.as_deref());
+    if let Some(pid) = m.procid.as_deref().filter(|p| !p.is_empty()) {
+        out.push(b'[');
+        header_field(out, Some(pid), PROCID_MAX);
+        out.push(b']');
+    }
+    out.extend_from_slice(b": ");
+    let msg_start = out.len();
+    utf8_repaired(out, &m.msg);
+    let max = if opts.maxsize > 0 { opts.maxsize } else { 1024 };
+    outcome.truncated = cut(out, msg_start.min(start + max), start + max);
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg() -> Message {
+        Message {
+            facility: 1,
+            severity: 6,
+            time: EventTime::new(1_795_561_509, 123_456_789),
+            hostname: Some("web-1".into()),
+            appname: Some("nginx".into()),
+            procid: Some("42".into()),
+            msgid: Some("ID47".into()),
+            sd: vec![],
+            msg: b"hello".to_vec(),
+        }
+    }
+
+    fn s5424(m: &Message, o: &Options) -> (String, Outcome) {
+        let mut out = Vec::new();
+        let r = rfc5424(&mut out, m, o);
+        (String::from_utf8(out).unwrap(), r)
+    }
+
+    fn s3164(m: &Message, o: &Options) -> (String, Outcome) {
+        let mut out = Vec::new();
+        let r = rfc3164(&mut out, m, o);
+        (String::from_utf8(out).unwrap(), r)
+    }
+
+    #[test]
+    fn rfc5424_full_header() {
+        let (s, _) = s5424(&msg(), &Options::default());
+        assert_eq!(
+            s,
+            "<14>1 2026-11-24T23:05:09.123456Z web-1 nginx 42 ID47 - \u{feff}hello"
+        );
+    }
+
+    #[test]
+    fn rfc5424_nilvalues_and_no_bom() {
+        let m = Message {
+            hostname: None,
+            appname: Some(String::new()),
+            procid: None,
+            msgid: None,
+            ..msg()
+        };
+        let o = Options {
+            bom: false,
+            ..Options::default()
+        };
+        assert_eq!(
+            s5424(&m, &o).0,
+            "<14>1 2026-11-24T23:05:09.123456Z - - - - - hello"
+        );
+    }
+
+    #[test]
+    fn rfc5424_empty_message_has_no_trailing_space() {
+        let m = Message {
+            msg: vec![],
+            ..msg()
+        };
+        assert_eq!(
+            s5424(&m, &Options::default()).0,
+            "<14>1 2026-11-24T23:05:09.123456Z web-1 nginx 42 ID47 -"
+        );
+    }
+
+    #[test]
+    fn header_fields_are_printable_ascii_and_cut_to_rfc_lengths() {
+        let m = Message {
+            hostname: Some("h\u{e9} st".into()),
+            appname: Some("a".repeat(60)),
+            procid: Some("p".repeat(130)),
+            msgid: Some("m".repeat(40)),
+            ..msg()
+        };
+        let (s, _) = s5424(
+            &m,
+            &Options {
+                bom: false,
+                ..Options::default()
+            },
+        );
+        let fields: Vec<&str> = s.split(' ').collect();
+        assert_eq!(fields[2], "h___st", "é is two bytes, each replaced");
+        assert_eq!(fields[3].len(), 48);
+        assert_eq!(fields[4].len(), 128);
+        assert_eq!(fields[5].len(), 32);
+    }
+
+    #[test]
+    fn pri_is_facility_times_eight_plus_severity() {
+        let m = Message {
+            facility: 23,
+            severity: 7,
+            ..msg()
+        };
+        assert!(s5424(&m, &Options::default()).0.starts_with("<191>1 "));
+        let m = Message {
+            facility: 0,
+            severity: 0,
+            ..msg()
+        };
+        assert!(s5424(&m, &Options::default()).0.starts_with("<0>1 "));
+        // Out-of-range values are clamped, never a malformed PRI.
+        let m = Message {
+            facility: 99,
+            severity: 99,
+            ..msg()
+        };
+        assert!(s5424(&m, &Options::default()).0.starts_with("<191>1 "));
+    }
+
+    #[test]
+    fn structured_data_is_validated_and_escaped() {
+        let m = Message {
+            sd: vec![
+                SdElement {
+                    id: "exampleSDID@32473".into(),
+                    params: vec![
+                        ("iut".into(), "3".into()),
+                        ("eventSource".into(), "Application".into()),
+                        ("q".into(), "a \"quoted\" \\ back]slash".into()),
+                        ("bad name".into(), "dropped".into()),
+                    ],
+                },
+                SdElement {
+                    id: "bad]id".into(),
+                    params: vec![],
+                },
+                SdElement {
+                    id: "k8s@1".into(),
+                    params: vec![("pod".into(), "web-1".into())],
+                },
+            ],
+            msg: vec![],
+            ..msg()
+        };
+        let (s, r) = s5424(&m, &Options::default());
+        assert_eq!(
+            s,
+            "<14>1 2026-11-24T23:05:09.123456Z web-1 nginx 42 ID47 \
+             [exampleSDID@32473 iut=\"3\" eventSource=\"Application\" q=\"a \\\"quoted\\\" \\\\ back\\]slash\"]\
+             [k8s@1 pod=\"web-1\"]"
+        );
+        assert_eq!(r.sd_dropped, 2);
+    }
+
+    #[test]
+    fn long_sd_ids_only_when_allowed() {
+        let long = "x".repeat(40);
+        let m = Message {
+            sd: vec![SdElement {
+                id: long.clone(),
+                params: vec![],
+            }],
+            msg: vec![],
+            ..msg()
+        };
+        assert!(s5424(&m, &Options::default()).0.ends_with(" -"));
+        let o = Options {
+            allow_long_sd_id: true,
+            ..Options::default()
+        };
+        assert!(s5424(&m, &o).0.ends_with(&format!(" [{long}]")));
+    }
+
+    #[test]
+    fn invalid_utf8_is_repaired_newlines_kept() {
+        let m = Message {
+            msg: b"a\xffb\nc".to_vec(),
+            ..msg()
+        };
+        let o = Options {
+            bom: false,
+            ..Options::default()
+        };
+        assert!(s5424(&m, &o).0.ends_with(" - a\u{fffd}b\nc"));
+    }
+
+    #[test]
+    fn maxsize_cuts_on_a_character_boundary() {
+        // "é" is two bytes; a limit landing between them cuts before it.
+        let m = Message {
+            msg: "aé".as_bytes().to_vec(),
+            ..msg()
+        };
+        let full = s5424(
+            &m,
+            &Options {
+                bom: false,
+                ..Options::default()
+            },
+        )
+        .0;
+        let o = Options {
+            bom: false,
+            maxsize: full.len() - 1,
+            ..Options::default()
+        };
+        let (s, r) = s5424(&m, &o);
+        assert!(r.truncated);
+        assert_eq!(s, &full[..full.len() - 2]);
+        assert!(s.ends_with(" - a"));
+        let o = Options {
+            bom: false,
+            maxsize: full.len(),
+            ..Options::default()
+        };
+        assert!(!s5424(&m, &o).1.truncated);
+    }
+
+    #[test]
+    fn rfc3164_layout() {
+        let (s, _) = s3164(&msg(), &Options::default());
+        assert_eq!(s, "<14>Nov 24 23:05:09 web-1 nginx[42]: hello");
+        let m = Message {
+            procid: None,
+            appname: Some("my app!".into()),
+            hostname: None,
+            ..msg()
+        };
+        assert_eq!(
+            s3164(&m, &Options::default()).0,
+            "<14>Nov 24 23:05:09 - my: hello"
+        );
+    }
+
+    #[test]
+    fn rfc3164_is_at_most_1024_bytes_by_default() {
+        let m = Message {
+            msg: "x".repeat(2000).into_bytes(),
+            ..msg()
+        };
+        let (s, r) = s3164(&m, &Options::default());
+        assert_eq!(s.len(), 1024);
+        assert!(r.truncated);
+    }
+}
