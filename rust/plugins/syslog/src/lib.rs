@@ -2,4 +2,5 @@
 //! and RFC 3164. Transports and the plugin itself follow.
 
 pub mod format;
+pub mod mapping;
 pub mod time;
