@@ -176,15 +176,12 @@ impl Mapping {
 
         let mut sd = Vec::new();
         for key in &self.sd_keys {
-            match key.get(body) {
-                None => {}
-                Some(Value::Map(m)) => {
-                    if !sd_elements(&m, &mut sd) {
-                        issues.bad_sd = true;
-                    }
-                }
-                Some(_) => issues.bad_sd = true,
-            }
+            let well_formed = match key.get(body) {
+                None => true,
+                Some(Value::Map(m)) => sd_elements(&m, &mut sd),
+                Some(_) => false,
+            };
+            issues.bad_sd |= !well_formed;
         }
         if let Some((k, m)) = k8s {
             sd.push(kubernetes_sd(&k.sd_id, &m));
