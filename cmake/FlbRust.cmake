@@ -9,7 +9,7 @@
 #
 # Cache variables (all optional):
 #   FLB_RUST_FEATURES   cargo features of flb-rs = which plugins to link
-#                       (semicolon or comma separated; default: example)
+#                       (semicolon or comma separated; default: example,syslog)
 #   FLB_RUST_PROFILE    cargo profile; default from CMAKE_BUILD_TYPE:
 #                       Debug -> dev, otherwise release, or release-small
 #                       when FLB_SMALL is On
@@ -52,7 +52,7 @@ endif()
 
 # ---- profile, target, offline --------------------------------------------
 
-set(FLB_RUST_FEATURES "example" CACHE STRING "Cargo features of flb-rs: the Rust plugins to link")
+set(FLB_RUST_FEATURES "example,syslog" CACHE STRING "Cargo features of flb-rs: the Rust plugins to link")
 set(FLB_RUST_PROFILE "" CACHE STRING "Cargo profile for flb-rs (empty: from CMAKE_BUILD_TYPE)")
 set(FLB_RUST_TARGET "" CACHE STRING "Rust target triple (empty: host, or derived when cross-compiling)")
 if(EXISTS "${FLB_RS_ROOT}/vendor")

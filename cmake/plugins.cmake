@@ -5,4 +5,5 @@ set(FLB_RS_PLUGIN_LIST
   "input:rs_example_gen:example"
   "filter:rs_example_set:example"
   "output:rs_example_jsonl:example"
+  "output:rs_syslog:syslog"
 )

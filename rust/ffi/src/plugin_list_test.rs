@@ -11,6 +11,7 @@ use crate::plugins::PLUGINS;
 fn feature_enabled(feature: &str) -> bool {
     match feature {
         "example" => cfg!(feature = "example"),
+        "syslog" => cfg!(feature = "syslog"),
         "testkit" => cfg!(feature = "testkit"),
         other => panic!("cmake/plugins.cmake names unknown feature '{other}'"),
     }

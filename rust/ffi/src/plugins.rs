@@ -10,6 +10,8 @@ pub(crate) static PLUGINS: &[PluginEntry] = &[
     PluginEntry::filter::<flb_rs_example::SetFilter>(),
     #[cfg(feature = "example")]
     PluginEntry::output::<flb_rs_example::JsonLinesOutput>(),
+    #[cfg(feature = "syslog")]
+    PluginEntry::output::<flb_rs_syslog::SyslogOutput>(),
     #[cfg(feature = "testkit")]
     PluginEntry::output::<flb_rs_testkit::CountOutput>(),
     #[cfg(feature = "testkit")]

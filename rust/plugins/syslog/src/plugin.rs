@@ -1,0 +1,373 @@
+//! `rs_syslog`: the output plugin. It takes the built-in `syslog` output's
+//! keys with the same meanings and defaults, so replacing `Name syslog` by
+//! `Name rs_syslog` is enough, and adds what the built-in one lacks
+//! (octet-counting framing by default, record accessor paths, a Kubernetes
+//! preset, Unix sockets, UTF-8 safe truncation).
+//!
+//! A flush returns OK only once every record of the chunk was written; a
+//! failed connect or write returns RETRY, so Fluent Bit keeps the chunk.
+
+use std::time::Duration;
+
+use flb_rs_sdk::accessor::RecordAccessor;
+use flb_rs_sdk::prelude::*;
+
+use crate::format::{self, Options};
+use crate::framing::Framing;
+use crate::mapping::{Field, Issues, Kubernetes, Mapping};
+use crate::time::parse_offset;
+use crate::transport::{Mode, SendError, Sender, Settings};
+
+config_struct! {
+    pub struct SyslogConfig {
+        /// Host name or address of the receiver (re-resolved on every connect).
+        pub host: String = "127.0.0.1",
+        /// Port of the receiver.
+        pub port: u16 = "514",
+        /// Transport: udp, tcp, unix_dgram or unix_stream.
+        pub mode: String = "udp",
+        /// Socket path for the unix_dgram and unix_stream modes.
+        pub path: String = "/dev/log",
+        /// Message format: rfc5424 or rfc3164.
+        pub syslog_format: String = "rfc5424",
+        /// Largest message in bytes; 0 means 2048 for rfc5424 and 1024 for rfc3164.
+        /// Longer messages are cut on a UTF-8 character boundary and counted.
+        pub syslog_maxsize: ByteSize = "0",
+        /// Field with the severity: a number 0-7 or a name (err, warning, info...).
+        pub syslog_severity_key: Option<String>,
+        /// Severity when the record has none (0-7).
+        pub syslog_severity_preset: u32 = "6",
+        /// Field with the facility: a number 0-23 or a name (user, daemon, local0...).
+        pub syslog_facility_key: Option<String>,
+        /// Facility when the record has none (0-23).
+        pub syslog_facility_preset: u32 = "1",
+        /// Field with the HOSTNAME (a key or a path such as $kubernetes['host']).
+        pub syslog_hostname_key: Option<String>,
+        /// HOSTNAME when the record has none.
+        pub syslog_hostname_preset: Option<String>,
+        /// Field with the APP-NAME.
+        pub syslog_appname_key: Option<String>,
+        /// APP-NAME when the record has none.
+        pub syslog_appname_preset: Option<String>,
+        /// Field with the PROCID.
+        pub syslog_procid_key: Option<String>,
+        /// PROCID when the record has none.
+        pub syslog_procid_preset: Option<String>,
+        /// Field with the MSGID.
+        pub syslog_msgid_key: Option<String>,
+        /// MSGID when the record has none.
+        pub syslog_msgid_preset: Option<String>,
+        /// Field holding structured data as a map {SD-ID: {param: value}}. Repeatable.
+        pub syslog_sd_key: Multi<String>,
+        /// Field with the message text; without it the message is empty.
+        pub syslog_message_key: Option<String>,
+        /// Allow SD-IDs longer than the 32 characters RFC 5424 allows.
+        pub allow_longer_sd_id: bool = "false",
+        /// Stream framing: octet_counting (RFC 6587/5425) or non_transparent (LF).
+        pub syslog_framing: String = "octet_counting",
+        /// Write a UTF-8 BOM before an RFC 5424 message.
+        pub syslog_bom: bool = "on",
+        /// Digits of fractional seconds in RFC 5424 timestamps (0-6).
+        pub syslog_time_precision: u32 = "6",
+        /// Offset of written timestamps from UTC, such as Z or +02:00.
+        pub syslog_time_offset: String = "Z",
+        /// Field mapping preset: none, or kubernetes (app-name, hostname and an
+        /// SD element from Fluent Bit's kubernetes metadata).
+        pub syslog_preset: String = "none",
+        /// SD-ID of the Kubernetes SD element.
+        pub syslog_kubernetes_sd_id: String = "kubernetes@32473",
+        /// Time allowed to connect.
+        pub connect_timeout: Duration = "5s",
+        /// Time allowed for one write before the connection is dropped.
+        pub write_timeout: Duration = "10s",
+        /// TCP keepalive idle time (0 turns keepalive off).
+        pub tcp_keepalive: Duration = "60s",
+        /// Socket send buffer (SO_SNDBUF); 0 keeps the system's.
+        pub send_buffer_size: ByteSize = "0",
+        /// Enable TLS (the tls mode is not available yet).
+        pub tls: bool = "off",
+        /// Verify the receiver's certificate.
+        pub tls_verify as "tls.verify": bool = "on",
+        /// TLS debug level (accepted for compatibility).
+        pub tls_debug as "tls.debug": u32 = "1",
+        /// CA certificate file.
+        pub tls_ca_file as "tls.ca_file": Option<String>,
+        /// Directory of CA certificates.
+        pub tls_ca_path as "tls.ca_path": Option<String>,
+        /// Client certificate file.
+        pub tls_crt_file as "tls.crt_file": Option<String>,
+        /// Client private key file.
+        pub tls_key_file as "tls.key_file": Option<String>,
+        /// Password of the private key.
+        pub tls_key_passwd as "tls.key_passwd": Option<String>,
+        /// Server name for SNI and the certificate check.
+        pub tls_vhost as "tls.vhost": Option<String>,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Rfc5424,
+    Rfc3164,
+}
+
+struct Metrics {
+    messages: Counter,
+    bytes: Counter,
+    retries: Counter,
+    connect_failures: Counter,
+    truncated: Counter,
+    malformed: Counter,
+}
+
+pub struct SyslogOutput {
+    format: Format,
+    options: Options,
+    framing: Framing,
+    datagram: bool,
+    mapping: Mapping,
+    sender: Sender,
+    metrics: Metrics,
+}
+
+fn accessor(key: &str, value: &Option<String>) -> Result<Option<RecordAccessor>, PluginError> {
+    value
+        .as_deref()
+        .map(|v| RecordAccessor::parse(v).map_err(|e| PluginError::new(format!("{key}: {e}"))))
+        .transpose()
+}
+
+fn code(key: &str, v: u32, max: u32) -> Result<u8, PluginError> {
+    u8::try_from(v)
+        .ok()
+        .filter(|v| u32::from(*v) <= max)
+        .ok_or_else(|| PluginError::new(format!("{key} must be 0 to {max}, not {v}")))
+}
+
+impl OutputPlugin for SyslogOutput {
+    const NAME: &'static str = "rs_syslog";
+    const DESCRIPTION: &'static str = "Syslog (RFC 5424, RFC 3164) over UDP, TCP and Unix sockets";
+    type Config = SyslogConfig;
+
+    fn new(c: SyslogConfig, ctx: &InitContext) -> Result<Self, PluginError> {
+        let mode = Mode::parse(&c.mode).map_err(|e| PluginError::new(format!("mode {e}")))?;
+        if c.tls {
+            return Err(PluginError::new(
+                "tls: TLS is not available in rs_syslog yet",
+            ));
+        }
+        let format = match c.syslog_format.trim().to_ascii_lowercase().as_str() {
+            "rfc5424" => Format::Rfc5424,
+            "rfc3164" => Format::Rfc3164,
+            other => {
+                return Err(PluginError::new(format!(
+                    "syslog_format '{other}': expected rfc5424 or rfc3164"
+                )))
+            }
+        };
+        let maxsize = match (c.syslog_maxsize.0, format) {
+            (0, Format::Rfc5424) => 2048,
+            (0, Format::Rfc3164) => 1024,
+            (n, _) => usize::try_from(n).unwrap_or(usize::MAX),
+        };
+        if c.syslog_time_precision > 6 {
+            return Err(PluginError::new("syslog_time_precision must be 0 to 6"));
+        }
+        let kubernetes = match c.syslog_preset.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => None,
+            "kubernetes" | "k8s" => Some(Kubernetes {
+                sd_id: c.syslog_kubernetes_sd_id.clone(),
+            }),
+            other => {
+                return Err(PluginError::new(format!(
+                    "syslog_preset '{other}': expected none or kubernetes"
+                )))
+            }
+        };
+        let field = |key: &str,
+                     k: &Option<String>,
+                     preset: &Option<String>|
+         -> Result<Field, PluginError> {
+            Ok(Field {
+                key: accessor(key, k)?,
+                preset: preset.clone(),
+            })
+        };
+        let mapping = Mapping {
+            severity_key: accessor("syslog_severity_key", &c.syslog_severity_key)?,
+            severity_preset: code("syslog_severity_preset", c.syslog_severity_preset, 7)?,
+            facility_key: accessor("syslog_facility_key", &c.syslog_facility_key)?,
+            facility_preset: code("syslog_facility_preset", c.syslog_facility_preset, 23)?,
+            hostname: field(
+                "syslog_hostname_key",
+                &c.syslog_hostname_key,
+                &c.syslog_hostname_preset,
+            )?,
+            appname: field(
+                "syslog_appname_key",
+                &c.syslog_appname_key,
+                &c.syslog_appname_preset,
+            )?,
+            procid: field(
+                "syslog_procid_key",
+                &c.syslog_procid_key,
+                &c.syslog_procid_preset,
+            )?,
+            msgid: field(
+                "syslog_msgid_key",
+                &c.syslog_msgid_key,
+                &c.syslog_msgid_preset,
+            )?,
+            sd_keys: c
+                .syslog_sd_key
+                .0
+                .iter()
+                .map(|k| {
+                    RecordAccessor::parse(k)
+                        .map_err(|e| PluginError::new(format!("syslog_sd_key: {e}")))
+                })
+                .collect::<Result<_, _>>()?,
+            message_key: accessor("syslog_message_key", &c.syslog_message_key)?,
+            kubernetes,
+        };
+        let options = Options {
+            time_digits: c.syslog_time_precision,
+            offset_minutes: parse_offset(&c.syslog_time_offset)
+                .map_err(|e| PluginError::new(format!("syslog_time_offset {e}")))?,
+            bom: c.syslog_bom,
+            maxsize,
+            allow_long_sd_id: c.allow_longer_sd_id,
+        };
+        let framing = Framing::parse(&c.syslog_framing)
+            .map_err(|e| PluginError::new(format!("syslog_framing {e}")))?;
+        let sender = Sender::new(Settings {
+            mode,
+            host: c.host.clone(),
+            port: c.port,
+            path: c.path.clone(),
+            connect_timeout: c.connect_timeout,
+            write_timeout: c.write_timeout,
+            keepalive: c.tcp_keepalive,
+            send_buffer: usize::try_from(c.send_buffer_size.0).unwrap_or(usize::MAX),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+        });
+        let metrics = Metrics {
+            messages: ctx.counter("messages_total", "Syslog messages sent", &[])?,
+            bytes: ctx.counter("bytes_total", "Bytes sent, framing included", &[])?,
+            retries: ctx.counter("retries_total", "Flushes answered with retry", &[])?,
+            connect_failures: ctx.counter(
+                "connect_failures_total",
+                "Failed connection attempts",
+                &[],
+            )?,
+            truncated: ctx.counter("truncated_total", "Messages cut to syslog_maxsize", &[])?,
+            malformed: ctx.counter(
+                "malformed_chunks_total",
+                "Chunks whose undecodable rest was dropped",
+                &[],
+            )?,
+        };
+        let target = if matches!(mode, Mode::UnixDgram | Mode::UnixStream) {
+            c.path.clone()
+        } else {
+            format!("{}:{}", c.host, c.port)
+        };
+        log::info!(
+            "sending {:?} over {} to {target}",
+            format,
+            c.mode.to_ascii_lowercase()
+        );
+        Ok(SyslogOutput {
+            format,
+            options,
+            framing,
+            datagram: mode.is_datagram(),
+            mapping,
+            sender,
+            metrics,
+        })
+    }
+
+    fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
+        let mut stream = Vec::with_capacity(chunk.data.len());
+        let mut datagrams: Vec<Vec<u8>> = Vec::new();
+        let mut msg = Vec::with_capacity(512);
+        let (mut count, mut truncated, mut sd_dropped) = (0u64, 0u64, 0usize);
+        let mut issues = Issues::default();
+        let mut malformed = None;
+        for ev in chunk.records() {
+            let ev = match ev {
+                Ok(ev) => ev,
+                Err(e) => {
+                    malformed = Some(e);
+                    break;
+                }
+            };
+            let m = self.mapping.message(&ev, &mut issues);
+            msg.clear();
+            let outcome = match self.format {
+                Format::Rfc5424 => format::rfc5424(&mut msg, &m, &self.options),
+                Format::Rfc3164 => format::rfc3164(&mut msg, &m, &self.options),
+            };
+            truncated += u64::from(outcome.truncated);
+            sd_dropped += outcome.sd_dropped;
+            if self.datagram {
+                datagrams.push(msg.clone());
+            } else {
+                self.framing.frame(&mut stream, &msg);
+            }
+            count += 1;
+        }
+        if issues.bad_code {
+            log::debug!("a severity or facility was not valid; its preset was used");
+        }
+        if issues.no_message {
+            log::debug!("records without the message key were sent with an empty message");
+        }
+        if issues.bad_sd || sd_dropped > 0 {
+            log::debug!(
+                "structured data that is not a map of maps or has invalid names was left out"
+            );
+        }
+
+        let sent = if self.datagram {
+            datagrams
+                .iter()
+                .try_for_each(|d| self.sender.send_datagram(d))
+        } else if stream.is_empty() {
+            Ok(())
+        } else {
+            self.sender.send_stream(&stream)
+        };
+        if let Err(e) = sent {
+            if matches!(e, SendError::Connect(_)) {
+                self.metrics.connect_failures.inc(&[]);
+            }
+            self.metrics.retries.inc(&[]);
+            log::warn!("{count} messages not delivered: {e}; the chunk will be retried");
+            return FlushResult::Retry;
+        }
+        let bytes = if self.datagram {
+            datagrams.iter().map(Vec::len).sum::<usize>()
+        } else {
+            stream.len()
+        };
+        self.metrics.messages.add(count as f64, &[]);
+        self.metrics.bytes.add(bytes as f64, &[]);
+        if truncated > 0 {
+            self.metrics.truncated.add(truncated as f64, &[]);
+        }
+        match malformed {
+            Some(e) => {
+                log::error!(
+                    "malformed chunk (tag {}): {e}; {count} records before it were sent, the rest is dropped",
+                    chunk.tag
+                );
+                self.metrics.malformed.inc(&[]);
+                FlushResult::Error
+            }
+            None => FlushResult::Ok,
+        }
+    }
+}

@@ -1,0 +1,427 @@
+//! Connections to the receiver: UDP, TCP, Unix datagram and stream sockets,
+//! set up with socket2 (timeouts, keepalive, buffer sizes), reconnected
+//! with exponential backoff and jitter.
+//!
+//! A stream that fails mid-write is dropped, never reused: the next
+//! connection starts on a frame boundary, so a receiver never sees half a
+//! message glued to the next one.
+
+use std::io::{self, Write};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
+use std::os::unix::net::{UnixDatagram, UnixStream};
+use std::time::{Duration, Instant};
+
+use std::mem::MaybeUninit;
+
+use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
+
+/// Where and how to send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Udp,
+    Tcp,
+    UnixDgram,
+    UnixStream,
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Result<Mode, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "udp" => Ok(Mode::Udp),
+            "tcp" => Ok(Mode::Tcp),
+            "unix_dgram" => Ok(Mode::UnixDgram),
+            "unix_stream" => Ok(Mode::UnixStream),
+            "tls" | "relp" | "dtls" => Err(format!("mode '{s}' is not available yet")),
+            other => Err(format!(
+                "'{other}': expected udp, tcp, unix_dgram or unix_stream"
+            )),
+        }
+    }
+
+    /// Datagram transports send one message per packet, unframed.
+    pub fn is_datagram(self) -> bool {
+        matches!(self, Mode::Udp | Mode::UnixDgram)
+    }
+}
+
+/// Socket settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub mode: Mode,
+    pub host: String,
+    pub port: u16,
+    /// Unix socket path (unix modes).
+    pub path: String,
+    pub connect_timeout: Duration,
+    pub write_timeout: Duration,
+    /// TCP keepalive idle time; zero turns keepalive off.
+    pub keepalive: Duration,
+    /// SO_SNDBUF; zero keeps the system's.
+    pub send_buffer: usize,
+    /// Backoff between failed connection attempts: first and largest.
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+}
+
+enum Conn {
+    Tcp(TcpStream),
+    Udp(UdpSocket),
+    UnixStream(UnixStream),
+    UnixDgram(UnixDatagram),
+}
+
+/// Why a send did not happen.
+#[derive(Debug)]
+pub enum SendError {
+    /// Not connected, and the backoff says not to try yet.
+    Backoff(Duration),
+    /// Connecting failed.
+    Connect(io::Error),
+    /// Writing failed; the connection was dropped.
+    Write(io::Error),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::Backoff(d) => {
+                write!(f, "not connected; next attempt in {} ms", d.as_millis())
+            }
+            SendError::Connect(e) => write!(f, "connect failed: {e}"),
+            SendError::Write(e) => write!(f, "write failed: {e}"),
+        }
+    }
+}
+
+/// Exponential backoff with jitter between failed connection attempts, so
+/// a dead receiver costs a flush at most one connect timeout, and many
+/// instances do not reconnect in lockstep.
+struct Backoff {
+    min: Duration,
+    max: Duration,
+    current: Duration,
+    next_try: Option<Instant>,
+    seed: u64,
+}
+
+impl Backoff {
+    fn new(min: Duration, max: Duration) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        Backoff {
+            min,
+            max,
+            current: min,
+            next_try: None,
+            seed,
+        }
+    }
+
+    fn wait_left(&self) -> Option<Duration> {
+        self.next_try
+            .map(|t| t.saturating_duration_since(Instant::now()))
+            .filter(|d| !d.is_zero())
+    }
+
+    fn failed(&mut self) {
+        // xorshift: jitter only, no need for a real random source.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        let ms = self.current.as_millis() as u64;
+        // Between half and all of the current step.
+        let jittered = ms / 2 + self.seed % (ms / 2 + 1);
+        self.next_try = Some(Instant::now() + Duration::from_millis(jittered));
+        self.current = (self.current * 2).min(self.max);
+    }
+
+    fn succeeded(&mut self) {
+        self.current = self.min;
+        self.next_try = None;
+    }
+}
+
+/// One connection to the receiver, made on demand.
+pub struct Sender {
+    settings: Settings,
+    conn: Option<Conn>,
+    backoff: Backoff,
+}
+
+impl Sender {
+    pub fn new(settings: Settings) -> Sender {
+        let backoff = Backoff::new(settings.backoff_min, settings.backoff_max);
+        Sender {
+            settings,
+            conn: None,
+            backoff,
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Drops the connection (after an error, or to start afresh).
+    pub fn disconnect(&mut self) {
+        self.conn = None;
+    }
+
+    fn connect(&mut self) -> Result<(), SendError> {
+        if self.conn.is_some() {
+            return Ok(());
+        }
+        if let Some(left) = self.backoff.wait_left() {
+            return Err(SendError::Backoff(left));
+        }
+        match self.open() {
+            Ok(c) => {
+                self.backoff.succeeded();
+                self.conn = Some(c);
+                Ok(())
+            }
+            Err(e) => {
+                self.backoff.failed();
+                Err(SendError::Connect(e))
+            }
+        }
+    }
+
+    fn open(&self) -> io::Result<Conn> {
+        let s = &self.settings;
+        match s.mode {
+            Mode::Tcp => {
+                // Resolved on every connect: a receiver that moved is found.
+                let mut last = None;
+                for addr in (s.host.as_str(), s.port).to_socket_addrs()? {
+                    match self.tcp(addr) {
+                        Ok(t) => return Ok(Conn::Tcp(t)),
+                        Err(e) => last = Some(e),
+                    }
+                }
+                Err(last.unwrap_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("{} has no address", s.host),
+                    )
+                }))
+            }
+            Mode::Udp => {
+                let addr = (s.host.as_str(), s.port)
+                    .to_socket_addrs()?
+                    .next()
+                    .ok_or_else(|| {
+                        io::Error::new(
+                            io::ErrorKind::NotFound,
+                            format!("{} has no address", s.host),
+                        )
+                    })?;
+                let sock =
+                    Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+                if s.send_buffer > 0 {
+                    sock.set_send_buffer_size(s.send_buffer)?;
+                }
+                sock.connect(&SockAddr::from(addr))?;
+                let udp: UdpSocket = sock.into();
+                udp.set_write_timeout(Some(s.write_timeout))?;
+                Ok(Conn::Udp(udp))
+            }
+            Mode::UnixStream => {
+                let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+                sock.connect_timeout(&SockAddr::unix(&s.path)?, s.connect_timeout)?;
+                let us: UnixStream = sock.into();
+                us.set_write_timeout(Some(s.write_timeout))?;
+                Ok(Conn::UnixStream(us))
+            }
+            Mode::UnixDgram => {
+                let ud = UnixDatagram::unbound()?;
+                ud.connect(&s.path)?;
+                ud.set_write_timeout(Some(s.write_timeout))?;
+                Ok(Conn::UnixDgram(ud))
+            }
+        }
+    }
+
+    fn tcp(&self, addr: SocketAddr) -> io::Result<TcpStream> {
+        let s = &self.settings;
+        let sock = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        sock.set_tcp_nodelay(true)?;
+        if !s.keepalive.is_zero() {
+            sock.set_tcp_keepalive(&TcpKeepalive::new().with_time(s.keepalive))?;
+        }
+        if s.send_buffer > 0 {
+            sock.set_send_buffer_size(s.send_buffer)?;
+        }
+        sock.connect_timeout(&SockAddr::from(addr), s.connect_timeout)?;
+        let t: TcpStream = sock.into();
+        t.set_write_timeout(Some(s.write_timeout))?;
+        Ok(t)
+    }
+
+    /// Drops a stream connection the receiver has closed or reset. A write
+    /// on such a socket can still succeed once (the kernel only learns of
+    /// the close from the peer's answer), and what it carried would be lost
+    /// without an error: look before writing.
+    fn drop_if_closed(&mut self) {
+        let closed = match &self.conn {
+            Some(Conn::Tcp(t)) => peer_closed(SockRef::from(t)),
+            Some(Conn::UnixStream(u)) => peer_closed(SockRef::from(u)),
+            _ => false,
+        };
+        if closed {
+            log::debug!("the receiver closed the connection; reconnecting");
+            self.conn = None;
+        }
+    }
+
+    /// Writes framed messages to a stream transport, all or nothing as far
+    /// as this connection goes: on an error the connection is dropped.
+    pub fn send_stream(&mut self, bytes: &[u8]) -> Result<(), SendError> {
+        self.drop_if_closed();
+        self.connect()?;
+        let r = match self.conn.as_mut() {
+            Some(Conn::Tcp(t)) => t.write_all(bytes).and_then(|()| t.flush()),
+            Some(Conn::UnixStream(u)) => u.write_all(bytes).and_then(|()| u.flush()),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a stream transport",
+            )),
+        };
+        r.map_err(|e| {
+            self.conn = None;
+            SendError::Write(e)
+        })
+    }
+
+    /// Sends one message as one datagram.
+    pub fn send_datagram(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        self.connect()?;
+        let r = match self.conn.as_mut() {
+            Some(Conn::Udp(u)) => u.send(msg).map(drop),
+            Some(Conn::UnixDgram(u)) => u.send(msg).map(drop),
+            _ => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a datagram transport",
+            )),
+        };
+        r.map_err(|e| {
+            self.conn = None;
+            SendError::Write(e)
+        })
+    }
+}
+
+/// Whether a non-blocking peek says the peer closed the stream: end of
+/// stream or an error; data or "would block" mean it is alive.
+fn peer_closed(sock: SockRef<'_>) -> bool {
+    if sock.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut buf = [MaybeUninit::<u8>::uninit(); 1];
+    let closed = match sock.peek(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() != io::ErrorKind::WouldBlock,
+    };
+    sock.set_nonblocking(false).is_err() || closed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::net::TcpListener;
+
+    fn settings(mode: Mode, port: u16) -> Settings {
+        Settings {
+            mode,
+            host: "127.0.0.1".into(),
+            port,
+            path: String::new(),
+            connect_timeout: Duration::from_secs(2),
+            write_timeout: Duration::from_secs(2),
+            keepalive: Duration::from_secs(30),
+            send_buffer: 0,
+            backoff_min: Duration::from_millis(200),
+            backoff_max: Duration::from_secs(5),
+        }
+    }
+
+    #[test]
+    fn tcp_bytes_arrive_as_written() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let mut s = Sender::new(settings(Mode::Tcp, port));
+        s.send_stream(b"5 hello").unwrap();
+        s.send_stream(b"3 abc").unwrap();
+        drop(s);
+        let (mut c, _) = l.accept().unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"5 hello3 abc");
+    }
+
+    #[test]
+    fn refused_connections_back_off() {
+        // A port with nothing listening (bound, then closed).
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut s = Sender::new(settings(Mode::Tcp, port));
+        assert!(matches!(s.send_stream(b"x"), Err(SendError::Connect(_))));
+        // Within the backoff no new attempt is made: the call returns at once.
+        let t = Instant::now();
+        assert!(matches!(s.send_stream(b"x"), Err(SendError::Backoff(_))));
+        assert!(t.elapsed() < Duration::from_millis(50));
+    }
+
+    #[test]
+    fn udp_sends_one_datagram_per_message() {
+        let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+        r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let port = r.local_addr().unwrap().port();
+        let mut s = Sender::new(settings(Mode::Udp, port));
+        s.send_datagram(b"<14>1 one").unwrap();
+        s.send_datagram(b"<14>1 two").unwrap();
+        let mut buf = [0u8; 64];
+        let n = r.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<14>1 one");
+        let n = r.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<14>1 two");
+    }
+
+    #[test]
+    fn unix_stream_and_datagram() {
+        let dir = std::env::temp_dir().join(format!("flb-rs-syslog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dpath = dir.join("dgram.sock");
+        let _ = std::fs::remove_file(&dpath);
+        let d = UnixDatagram::bind(&dpath).unwrap();
+        d.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut st = settings(Mode::UnixDgram, 0);
+        st.path = dpath.to_str().unwrap().into();
+        let mut s = Sender::new(st);
+        s.send_datagram(b"<13>hi").unwrap();
+        let mut buf = [0u8; 16];
+        let n = d.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"<13>hi");
+
+        let spath = dir.join("stream.sock");
+        let _ = std::fs::remove_file(&spath);
+        let l = std::os::unix::net::UnixListener::bind(&spath).unwrap();
+        let mut st = settings(Mode::UnixStream, 0);
+        st.path = spath.to_str().unwrap().into();
+        let mut s = Sender::new(st);
+        s.send_stream(b"2 ok").unwrap();
+        drop(s);
+        let (mut c, _) = l.accept().unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"2 ok");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

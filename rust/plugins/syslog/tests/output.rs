@@ -1,0 +1,204 @@
+//! rs_syslog through the SDK's harness against loopback receivers: exact
+//! bytes on the wire, retries while the receiver is down, reconnection after
+//! the receiver closed the connection.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use flb_rs_sdk::testing::Harness;
+use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
+use flb_rs_syslog::SyslogOutput;
+
+const T: EventTime = EventTime::new(1_795_561_509, 123_456_789);
+
+fn chunk() -> Vec<u8> {
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| {
+        m.str("log", "first line\nsecond line");
+        m.str("level", "err");
+        m.map("kubernetes", |k| k.str("pod_name", "web-1"));
+    });
+    enc.record(T, |m| {
+        m.str("log", "plain");
+        m.str("proc", "42");
+    });
+    enc.into_bytes()
+}
+
+fn props(port: u16, extra: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
+    let mut p = vec![
+        ("host", "127.0.0.1".to_string()),
+        ("port", port.to_string()),
+        ("mode", "tcp".to_string()),
+        ("syslog_message_key", "log".to_string()),
+        ("syslog_severity_key", "level".to_string()),
+        ("syslog_hostname_key", "$kubernetes['pod_name']".to_string()),
+        ("syslog_hostname_preset", "node".to_string()),
+        ("syslog_appname_preset", "app".to_string()),
+        ("syslog_procid_key", "proc".to_string()),
+        ("syslog_bom", "off".to_string()),
+    ];
+    p.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+    p
+}
+
+fn harness(p: &[(&'static str, String)]) -> Harness {
+    let p: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Harness::output::<SyslogOutput>(&p).unwrap()
+}
+
+const M1: &str = "<11>1 2026-11-24T23:05:09.123456Z web-1 app - - - first line\nsecond line";
+const M2: &str = "<14>1 2026-11-24T23:05:09.123456Z node app 42 - - plain";
+
+fn read_all(mut c: TcpStream) -> String {
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut s = String::new();
+    c.read_to_string(&mut s).unwrap();
+    s
+}
+
+#[test]
+fn tcp_octet_counted_rfc5424_exactly() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = harness(&props(port, &[]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    drop(h);
+    let got = read_all(l.accept().unwrap().0);
+    assert_eq!(got, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
+}
+
+#[test]
+fn tcp_lf_framing_keeps_each_message_on_one_line() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = harness(&props(port, &[("syslog_framing", "non_transparent")]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    drop(h);
+    let got = read_all(l.accept().unwrap().0);
+    assert_eq!(got, format!("{}\n{M2}\n", M1.replace('\n', " ")));
+}
+
+#[test]
+fn udp_one_datagram_per_record_and_metrics() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = r.local_addr().unwrap().port();
+    let h = harness(&props(
+        port,
+        &[("mode", "udp"), ("syslog_format", "rfc3164")],
+    ));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    let mut buf = [0u8; 2048];
+    let n = r.recv(&mut buf).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&buf[..n]).unwrap(),
+        "<11>Nov 24 23:05:09 web-1 app: first line\nsecond line"
+    );
+    let n = r.recv(&mut buf).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&buf[..n]).unwrap(),
+        "<14>Nov 24 23:05:09 node app[42]: plain"
+    );
+    assert_eq!(h.host.metric("messages_total", &[]), Some(2.0));
+}
+
+#[test]
+fn a_receiver_that_is_down_means_retry_then_delivery() {
+    // Reserve a port, close it: nothing listens there.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let h = harness(&props(port, &[("connect_timeout", "1s")]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Retry);
+    assert_eq!(h.host.metric("connect_failures_total", &[]), Some(1.0));
+    assert_eq!(h.host.metric("messages_total", &[]), None);
+
+    let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
+    // The backoff (at most a second here) decides when the next attempt is
+    // made; until then each flush answers retry at once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut result = FlushResult::Retry;
+    while result == FlushResult::Retry && Instant::now() < deadline {
+        result = h.flush("t", &chunk());
+        if result == FlushResult::Retry {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    assert_eq!(result, FlushResult::Ok);
+    drop(h);
+    let got = read_all(l.accept().unwrap().0);
+    assert_eq!(got, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
+}
+
+#[test]
+fn a_connection_the_receiver_closed_is_replaced_before_writing() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = harness(&props(port, &[]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    // The receiver reads the first chunk and closes the connection.
+    let (mut first, _) = l.accept().unwrap();
+    let mut buf = vec![0u8; 4096];
+    let mut got = 0;
+    let want = M1.len() + M2.len() + 6;
+    while got < want {
+        got += first.read(&mut buf[got..]).unwrap();
+    }
+    drop(first);
+    // A blind write would go into the dead connection and be lost; the
+    // output notices the close and delivers on a new connection.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut result = h.flush("t", &chunk());
+    while result == FlushResult::Retry && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        result = h.flush("t", &chunk());
+    }
+    assert_eq!(result, FlushResult::Ok);
+    drop(h);
+    let second = read_all(l.accept().unwrap().0);
+    assert_eq!(second, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
+}
+
+#[test]
+fn bad_configuration_is_refused_with_the_key_named() {
+    let cases: &[(&[(&str, &str)], &str)] = &[
+        (&[("mode", "carrier-pigeon")], "mode 'carrier-pigeon'"),
+        (&[("syslog_format", "rfc9999")], "syslog_format 'rfc9999'"),
+        (
+            &[("syslog_severity_preset", "8")],
+            "syslog_severity_preset must be 0 to 7",
+        ),
+        (
+            &[("syslog_facility_preset", "24")],
+            "syslog_facility_preset must be 0 to 23",
+        ),
+        (
+            &[("syslog_hostname_key", "$a[b]")],
+            "syslog_hostname_key: invalid record accessor",
+        ),
+        (&[("syslog_time_offset", "CET")], "syslog_time_offset 'CET'"),
+        (&[("syslog_framing", "crlf")], "syslog_framing 'crlf'"),
+        (&[("tls", "on")], "tls: TLS is not available"),
+    ];
+    for (p, want) in cases {
+        let e = Harness::output::<SyslogOutput>(p).err().unwrap();
+        assert!(e.0.contains(want), "{p:?}: {e}");
+    }
+}
+
+#[test]
+fn maxsize_truncation_is_counted() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = r.local_addr().unwrap().port();
+    let h = harness(&props(port, &[("mode", "udp"), ("syslog_maxsize", "60")]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    let mut buf = [0u8; 2048];
+    let n = r.recv(&mut buf).unwrap();
+    assert_eq!(n, 60, "no datagram above the limit");
+    assert_eq!(h.host.metric("truncated_total", &[]), Some(1.0));
+}
