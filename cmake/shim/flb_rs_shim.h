@@ -35,6 +35,21 @@ struct flb_rs_shim_metric {
     size_t label_count;  /* as declared by the plugin, without "name" */
 };
 
+/* Properties Fluent Bit keeps out of an instance's property list (host,
+ * port, tls.*: it parses them itself for every output) but a Rust plugin
+ * declares; the shim hands them to the plugin after the list. */
+#define FLB_RS_SHIM_EXTRA_MAX 16
+struct flb_rs_shim_extra {
+    const char *kv[FLB_RS_SHIM_EXTRA_MAX][2];
+    size_t count;
+};
+
+/* Adds key=value to `extra` when `value` is not NULL and `plugin` declares
+ * the key. */
+void flb_rs_shim_extra_add(struct flb_rs_shim_extra *extra,
+                           const flb_rs_plugin *plugin,
+                           const char *key, const char *value);
+
 /* What the shim keeps per instance; `host_ins` of every host callback. */
 struct flb_rs_shim_ctx {
     const flb_rs_plugin *plugin;
@@ -46,6 +61,7 @@ struct flb_rs_shim_ctx {
     const char *instance_name;   /* alias or name.N */
     int log_level;
     struct mk_list *properties;  /* struct flb_kv list */
+    const struct flb_rs_shim_extra *extra; /* during create only */
     struct cmt *cmt;
 
     /* Inputs: the collector watching the library's descriptor. */
@@ -83,6 +99,7 @@ struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
                                         const char *instance_name,
                                         int log_level,
                                         struct mk_list *properties,
+                                        const struct flb_rs_shim_extra *extra,
                                         struct cmt *cmt);
 
 /* Destroys the Rust instance (joining its threads) and frees the ctx. */

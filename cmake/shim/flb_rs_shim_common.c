@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fluent-bit/flb_kv.h>
 #include <fluent-bit/flb_log.h>
@@ -45,11 +46,16 @@ static int host_log_level(void *host_ins)
     return ctx->log_level;
 }
 
+static size_t list_size(struct flb_rs_shim_ctx *ctx)
+{
+    return ctx->properties ? (size_t) mk_list_size(ctx->properties) : 0;
+}
+
 static size_t host_property_count(void *host_ins)
 {
     struct flb_rs_shim_ctx *ctx = host_ins;
 
-    return ctx->properties ? (size_t) mk_list_size(ctx->properties) : 0;
+    return list_size(ctx) + (ctx->extra ? ctx->extra->count : 0);
 }
 
 static int host_property_at(void *host_ins, size_t index,
@@ -59,9 +65,16 @@ static int host_property_at(void *host_ins, size_t index,
     struct mk_list *head;
     struct flb_kv *kv;
     size_t i = 0;
+    size_t listed = list_size(ctx);
 
-    if (ctx->properties == NULL) {
-        return -1;
+    if (index >= listed) {
+        index -= listed;
+        if (ctx->extra == NULL || index >= ctx->extra->count) {
+            return -1;
+        }
+        *key = ctx->extra->kv[index][0];
+        *value = ctx->extra->kv[index][1];
+        return 0;
     }
     mk_list_foreach(head, ctx->properties) {
         if (i++ == index) {
@@ -270,6 +283,27 @@ struct flb_config_map *flb_rs_shim_config_map(uint32_t kind, const char *name)
     return map;
 }
 
+void flb_rs_shim_extra_add(struct flb_rs_shim_extra *extra,
+                           const flb_rs_plugin *plugin,
+                           const char *key, const char *value)
+{
+    const flb_rs_config_key *k;
+    size_t i;
+
+    if (value == NULL || plugin == NULL || extra->count == FLB_RS_SHIM_EXTRA_MAX) {
+        return;
+    }
+    for (i = 0; i < plugin->config_key_count; i++) {
+        k = flb_rs_plugin_config_key(plugin, i);
+        if (k != NULL && strcasecmp(k->name, key) == 0) {
+            extra->kv[extra->count][0] = key;
+            extra->kv[extra->count][1] = value;
+            extra->count++;
+            return;
+        }
+    }
+}
+
 const char *flb_rs_shim_description(uint32_t kind, const char *name)
 {
     const flb_rs_plugin *p = flb_rs_plugin_find(kind, name);
@@ -282,6 +316,7 @@ struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
                                         const char *instance_name,
                                         int log_level,
                                         struct mk_list *properties,
+                                        const struct flb_rs_shim_extra *extra,
                                         struct cmt *cmt)
 {
     static const char *const kind_names[] = {"", "input", "filter", "output"};
@@ -306,6 +341,7 @@ struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
     ctx->instance_name = instance_name;
     ctx->log_level = log_level;
     ctx->properties = properties;
+    ctx->extra = extra;
     ctx->cmt = cmt;
     ctx->coll_id = -1;
     pthread_mutex_init(&ctx->metrics_lock, NULL);
@@ -319,6 +355,7 @@ struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
     }
     /* Properties are only read during create. */
     ctx->properties = NULL;
+    ctx->extra = NULL;
     return ctx;
 }
 

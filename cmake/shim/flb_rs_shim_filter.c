@@ -19,7 +19,7 @@ static int cb_init(struct flb_filter_instance *ins, struct flb_config *config,
     (void) data;
     ctx = flb_rs_shim_new(FLB_RS_KIND_FILTER, ins, ins->p->name,
                           flb_filter_name(ins), ins->log_level,
-                          &ins->properties, ins->cmt);
+                          &ins->properties, NULL, ins->cmt);
     if (ctx == NULL) {
         return -1;
     }

@@ -8,6 +8,8 @@
  * waits, using about 2 KiB here.
  */
 
+#include <stdio.h>
+
 #include <fluent-bit/flb_output_plugin.h>
 
 #include "flb_rs_shim.h"
@@ -16,12 +18,32 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
                    void *data)
 {
     struct flb_rs_shim_ctx *ctx;
+    struct flb_rs_shim_extra extra = {0};
+    const flb_rs_plugin *p = flb_rs_plugin_find(FLB_RS_KIND_OUTPUT, ins->p->name);
+    char port[16];
 
     (void) config;
     (void) data;
+    /* Fluent Bit parses these itself for every output and keeps them out
+     * of the property list; a Rust plugin that declares them gets them. */
+    flb_rs_shim_extra_add(&extra, p, "host", ins->host.name);
+    if (ins->host.port > 0) {
+        snprintf(port, sizeof(port), "%d", ins->host.port);
+        flb_rs_shim_extra_add(&extra, p, "port", port);
+    }
+#ifdef FLB_HAVE_TLS
+    flb_rs_shim_extra_add(&extra, p, "tls", ins->use_tls ? "on" : NULL);
+    flb_rs_shim_extra_add(&extra, p, "tls.verify", ins->tls_verify ? NULL : "off");
+    flb_rs_shim_extra_add(&extra, p, "tls.vhost", ins->tls_vhost);
+    flb_rs_shim_extra_add(&extra, p, "tls.ca_path", ins->tls_ca_path);
+    flb_rs_shim_extra_add(&extra, p, "tls.ca_file", ins->tls_ca_file);
+    flb_rs_shim_extra_add(&extra, p, "tls.crt_file", ins->tls_crt_file);
+    flb_rs_shim_extra_add(&extra, p, "tls.key_file", ins->tls_key_file);
+    flb_rs_shim_extra_add(&extra, p, "tls.key_passwd", ins->tls_key_passwd);
+#endif
     ctx = flb_rs_shim_new(FLB_RS_KIND_OUTPUT, ins, ins->p->name,
                           flb_output_name(ins), ins->log_level,
-                          &ins->properties, ins->cmt);
+                          &ins->properties, &extra, ins->cmt);
     if (ctx == NULL) {
         return -1;
     }

@@ -15,7 +15,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors hot-reload valgrind)
+       config-errors syslog-tcp hot-reload valgrind)
 
 if [ -z "${FLB_BIN:-}" ]; then
     echo "e2e: SKIPPED: FLB_BIN is not set; build Fluent Bit with -DFLB_RUST=On and"
@@ -235,6 +235,61 @@ test_config_errors() {
     expect_config_error "missing required configuration key 'path'" -i dummy -o rs_example_jsonl || return 1
     expect_config_error "lonely" -i dummy -F rs_example_set -m '*' -p set=lonely -o null || return 1
     expect_config_error "batch must be at least 1" -i rs_example_gen -p batch=0 -o null || return 1
+}
+
+# A TCP receiver on 127.0.0.1 that writes what it reads to a file; sets
+# $recv_pid and $recv_port.
+start_receiver() {
+    local out=$1
+    python3 - "$out" > "$out.port" 2>/dev/null <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0)); s.listen(8); s.settimeout(60)
+print(s.getsockname()[1], flush=True)
+with open(sys.argv[1], "wb") as f:
+    while True:
+        c, _ = s.accept()
+        c.settimeout(60)
+        while True:
+            d = c.recv(65536)
+            if not d:
+                break
+            f.write(d); f.flush()
+PY
+    recv_pid=$!
+    pids+=("$recv_pid")
+    wait_for '[ -s "$out.port" ]' 10 || return 1
+    recv_port=$(cat "$out.port")
+}
+
+test_syslog_tcp() {
+    command -v python3 >/dev/null || { echo "  skipped (no python3 for the receiver)"; skipped=$((skipped + 1)); return 0; }
+    local out=$work/syslog.bin log=$work/syslog.log
+    start_receiver "$out" || { fail "receiver did not start"; return 1; }
+    start_fb "$log" -q -f 1 \
+        -i dummy -t s -p 'dummy={"log":"say \"hi\"\nline two","level":"warning","kubernetes":{"pod_name":"web-1","namespace_name":"prod","container_name":"nginx"}}' \
+        -p samples=20 -p rate=100 \
+        -o rs_syslog -m s -p mode=tcp -p host=127.0.0.1 -p port="$recv_port" -p syslog_message_key=log \
+        -p syslog_severity_key=level -p syslog_preset=kubernetes -p syslog_procid_preset=7 -p syslog_bom=off
+    wait_for '[ "$(grep -c "say" "$out" 2>/dev/null)" -ge 20 ]' 30 || { stop_fb "$fb_pid"; fail "$(grep -c say "$out") of 20 messages; $(tail -3 "$log")"; return 1; }
+    stop_fb "$fb_pid"
+    kill "$recv_pid" 2>/dev/null
+    # 20 octet-counted RFC 5424 messages, each exactly as expected but for the timestamp.
+    python3 - "$out" <<'PY' || { fail "frames differ from what was expected"; return 1; }
+import re, sys
+data = open(sys.argv[1], "rb").read()
+want = re.compile(rb'<12>1 \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z web-1 nginx 7 - '
+                  rb'\[kubernetes@32473 namespace="prod" pod="web-1" container="nginx"\] '
+                  rb'say "hi"\nline two')
+n = 0
+while data:
+    sp = data.index(b" ")
+    length = int(data[:sp]); frame = data[sp + 1:sp + 1 + length]
+    assert len(frame) == length, "short frame"
+    assert want.fullmatch(frame), frame
+    data = data[sp + 1 + length:]; n += 1
+assert n == 20, n
+PY
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
