@@ -22,7 +22,11 @@
 
 include_guard(GLOBAL)
 
-get_filename_component(FLB_RS_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+# A cache variable, not a plain one: in zero-patch mode this file is
+# included once, from the first plugin's directory, and the functions below
+# run from the others.
+get_filename_component(_flb_rs_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+set(FLB_RS_ROOT "${_flb_rs_root}" CACHE INTERNAL "flb-rust source directory")
 set(FLB_RS_MIN_RUST "1.85.0")
 
 include("${CMAKE_CURRENT_LIST_DIR}/plugins.cmake")
