@@ -9,6 +9,7 @@ pub mod format;
 pub mod framing;
 pub mod mapping;
 mod plugin;
+pub mod relp;
 pub mod transport;
 pub use plugin::{SyslogConfig, SyslogOutput};
 pub mod time;

@@ -24,7 +24,7 @@ config_struct! {
         pub host: String = "127.0.0.1",
         /// Port of the receiver.
         pub port: u16 = "514",
-        /// Transport: udp, tcp, unix_dgram or unix_stream.
+        /// Transport: udp, tcp, relp, unix_dgram or unix_stream.
         pub mode: String = "udp",
         /// Socket path for the unix_dgram and unix_stream modes.
         pub path: String = "/dev/log",
@@ -84,6 +84,11 @@ config_struct! {
         pub tcp_keepalive: Duration = "60s",
         /// Socket send buffer (SO_SNDBUF); 0 keeps the system's.
         pub send_buffer_size: ByteSize = "0",
+        /// RELP: messages sent before waiting for acknowledgements.
+        pub relp_window: u32 = "128",
+        /// RELP: time to wait for an acknowledgement before the session is
+        /// dropped and the chunk retried.
+        pub relp_timeout: Duration = "10s",
         /// Enable TLS (the tls mode is not available yet).
         pub tls: bool = "off",
         /// Verify the receiver's certificate.
@@ -111,7 +116,35 @@ enum Format {
     Rfc3164,
 }
 
+/// How messages leave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    /// Framed and written as one stream.
+    Stream,
+    /// One datagram per message.
+    Datagram,
+    /// One RELP command per message, each acknowledged.
+    Relp,
+}
+
+/// Where a RELP delivery of a chunk stopped, so that Fluent Bit's retry of
+/// the same chunk sends only what was not acknowledged: duplicates are then
+/// limited to messages whose acknowledgement was lost.
+struct Resume {
+    fingerprint: u64,
+    acked: usize,
+}
+
+fn fingerprint(chunk: &Chunk<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    chunk.tag.hash(&mut h);
+    chunk.data.hash(&mut h);
+    h.finish()
+}
+
 struct Metrics {
+    relp_unacked: Gauge,
     messages: Counter,
     bytes: Counter,
     retries: Counter,
@@ -124,7 +157,8 @@ pub struct SyslogOutput {
     format: Format,
     options: Options,
     framing: Framing,
-    datagram: bool,
+    wire: Wire,
+    resume: Option<Resume>,
     mapping: Mapping,
     sender: Sender,
     metrics: Metrics,
@@ -249,6 +283,8 @@ impl OutputPlugin for SyslogOutput {
             write_timeout: c.write_timeout,
             keepalive: c.tcp_keepalive,
             send_buffer: usize::try_from(c.send_buffer_size.0).unwrap_or(usize::MAX),
+            ack_timeout: c.relp_timeout,
+            relp_window: usize::try_from(c.relp_window.max(1)).unwrap_or(1),
             backoff_min: Duration::from_millis(500),
             backoff_max: Duration::from_secs(30),
         });
@@ -262,6 +298,11 @@ impl OutputPlugin for SyslogOutput {
                 &[],
             )?,
             truncated: ctx.counter("truncated_total", "Messages cut to syslog_maxsize", &[])?,
+            relp_unacked: ctx.gauge(
+                "relp_unacked",
+                "Messages of the last RELP chunk not acknowledged",
+                &[],
+            )?,
             malformed: ctx.counter(
                 "malformed_chunks_total",
                 "Chunks whose undecodable rest was dropped",
@@ -282,7 +323,12 @@ impl OutputPlugin for SyslogOutput {
             format,
             options,
             framing,
-            datagram: mode.is_datagram(),
+            wire: match mode {
+                Mode::Relp => Wire::Relp,
+                m if m.is_datagram() => Wire::Datagram,
+                _ => Wire::Stream,
+            },
+            resume: None,
             mapping,
             sender,
             metrics,
@@ -291,7 +337,8 @@ impl OutputPlugin for SyslogOutput {
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
         let mut stream = Vec::with_capacity(chunk.data.len());
-        let mut datagrams: Vec<Vec<u8>> = Vec::new();
+        // Datagrams and RELP: one entry per message.
+        let mut messages: Vec<Vec<u8>> = Vec::new();
         let mut msg = Vec::with_capacity(512);
         let (mut count, mut truncated, mut sd_dropped) = (0u64, 0u64, 0usize);
         let mut issues = Issues::default();
@@ -312,10 +359,9 @@ impl OutputPlugin for SyslogOutput {
             };
             truncated += u64::from(outcome.truncated);
             sd_dropped += outcome.sd_dropped;
-            if self.datagram {
-                datagrams.push(msg.clone());
-            } else {
-                self.framing.frame(&mut stream, &msg);
+            match self.wire {
+                Wire::Stream => self.framing.frame(&mut stream, &msg),
+                Wire::Datagram | Wire::Relp => messages.push(msg.clone()),
             }
             count += 1;
         }
@@ -331,29 +377,43 @@ impl OutputPlugin for SyslogOutput {
             );
         }
 
-        let sent = if self.datagram {
-            datagrams
-                .iter()
-                .try_for_each(|d| self.sender.send_datagram(d))
-        } else if stream.is_empty() {
-            Ok(())
-        } else {
-            self.sender.send_stream(&stream)
+        // The result, and how many messages this call delivered.
+        let (sent, delivered) = match self.wire {
+            Wire::Stream if stream.is_empty() => (Ok(()), 0),
+            Wire::Stream => match self.sender.send_stream(&stream) {
+                Ok(()) => (Ok(()), count as usize),
+                Err(e) => (Err(e), 0),
+            },
+            Wire::Datagram => {
+                let mut sent = 0;
+                let r = messages.iter().try_for_each(|d| {
+                    self.sender.send_datagram(d)?;
+                    sent += 1;
+                    Ok(())
+                });
+                (r, sent)
+            }
+            Wire::Relp => self.send_relp(chunk, &messages),
         };
         if let Err(e) = sent {
             if matches!(e, SendError::Connect(_)) {
                 self.metrics.connect_failures.inc(&[]);
             }
             self.metrics.retries.inc(&[]);
-            log::warn!("{count} messages not delivered: {e}; the chunk will be retried");
+            if delivered > 0 {
+                self.metrics.messages.add(delivered as f64, &[]);
+            }
+            log::warn!(
+                "{} of {count} messages not delivered: {e}; the chunk will be retried",
+                count as usize - delivered.min(count as usize)
+            );
             return FlushResult::Retry;
         }
-        let bytes = if self.datagram {
-            datagrams.iter().map(Vec::len).sum::<usize>()
-        } else {
-            stream.len()
+        let bytes = match self.wire {
+            Wire::Stream => stream.len(),
+            Wire::Datagram | Wire::Relp => messages.iter().map(Vec::len).sum::<usize>(),
         };
-        self.metrics.messages.add(count as f64, &[]);
+        self.metrics.messages.add(delivered as f64, &[]);
         self.metrics.bytes.add(bytes as f64, &[]);
         if truncated > 0 {
             self.metrics.truncated.add(truncated as f64, &[]);
@@ -368,6 +428,43 @@ impl OutputPlugin for SyslogOutput {
                 FlushResult::Error
             }
             None => FlushResult::Ok,
+        }
+    }
+}
+
+impl SyslogOutput {
+    /// Sends a chunk's messages over RELP, skipping those acknowledged in an
+    /// earlier attempt at the same chunk. Returns the result and how many
+    /// messages this call delivered.
+    fn send_relp(
+        &mut self,
+        chunk: &Chunk<'_>,
+        messages: &[Vec<u8>],
+    ) -> (Result<(), SendError>, usize) {
+        let fp = self.resume.as_ref().map(|_| fingerprint(chunk));
+        let skip = match (self.resume.take(), fp) {
+            (Some(r), Some(fp)) if r.fingerprint == fp => r.acked.min(messages.len()),
+            _ => 0,
+        };
+        if skip > 0 {
+            log::info!("resuming a chunk after its first {skip} acknowledged messages");
+        }
+        match self.sender.send_relp(&messages[skip..]) {
+            Ok(()) => {
+                self.metrics.relp_unacked.set(0.0, &[]);
+                (Ok(()), messages.len() - skip)
+            }
+            Err((acked, e)) => {
+                let done = skip + acked;
+                self.metrics
+                    .relp_unacked
+                    .set((messages.len() - done) as f64, &[]);
+                self.resume = Some(Resume {
+                    fingerprint: fp.unwrap_or_else(|| fingerprint(chunk)),
+                    acked: done,
+                });
+                (Err(e), acked)
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ use std::mem::MaybeUninit;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
+use crate::relp::{RelpError, Session};
+
 /// Where and how to send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -22,6 +24,7 @@ pub enum Mode {
     Tcp,
     UnixDgram,
     UnixStream,
+    Relp,
 }
 
 impl Mode {
@@ -31,9 +34,10 @@ impl Mode {
             "tcp" => Ok(Mode::Tcp),
             "unix_dgram" => Ok(Mode::UnixDgram),
             "unix_stream" => Ok(Mode::UnixStream),
-            "tls" | "relp" | "dtls" => Err(format!("mode '{s}' is not available yet")),
+            "relp" => Ok(Mode::Relp),
+            "tls" | "dtls" => Err(format!("mode '{s}' is not available yet")),
             other => Err(format!(
-                "'{other}': expected udp, tcp, unix_dgram or unix_stream"
+                "'{other}': expected udp, tcp, relp, unix_dgram or unix_stream"
             )),
         }
     }
@@ -58,6 +62,9 @@ pub struct Settings {
     pub keepalive: Duration,
     /// SO_SNDBUF; zero keeps the system's.
     pub send_buffer: usize,
+    /// RELP: time to wait for an acknowledgement, and messages in flight.
+    pub ack_timeout: Duration,
+    pub relp_window: usize,
     /// Backoff between failed connection attempts: first and largest.
     pub backoff_min: Duration,
     pub backoff_max: Duration,
@@ -68,6 +75,7 @@ enum Conn {
     Udp(UdpSocket),
     UnixStream(UnixStream),
     UnixDgram(UnixDatagram),
+    Relp(Session<TcpStream>),
 }
 
 /// Why a send did not happen.
@@ -79,6 +87,8 @@ pub enum SendError {
     Connect(io::Error),
     /// Writing failed; the connection was dropped.
     Write(io::Error),
+    /// A RELP exchange failed; the session was dropped.
+    Relp(RelpError),
 }
 
 impl std::fmt::Display for SendError {
@@ -89,6 +99,7 @@ impl std::fmt::Display for SendError {
             }
             SendError::Connect(e) => write!(f, "connect failed: {e}"),
             SendError::Write(e) => write!(f, "write failed: {e}"),
+            SendError::Relp(e) => write!(f, "RELP: {e}"),
         }
     }
 }
@@ -192,21 +203,17 @@ impl Sender {
     fn open(&self) -> io::Result<Conn> {
         let s = &self.settings;
         match s.mode {
-            Mode::Tcp => {
-                // Resolved on every connect: a receiver that moved is found.
-                let mut last = None;
-                for addr in (s.host.as_str(), s.port).to_socket_addrs()? {
-                    match self.tcp(addr) {
-                        Ok(t) => return Ok(Conn::Tcp(t)),
-                        Err(e) => last = Some(e),
-                    }
-                }
-                Err(last.unwrap_or_else(|| {
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!("{} has no address", s.host),
-                    )
-                }))
+            Mode::Tcp => Ok(Conn::Tcp(self.tcp_any()?)),
+            Mode::Relp => {
+                let t = self.tcp_any()?;
+                t.set_read_timeout(Some(s.ack_timeout))?;
+                let software = concat!("flb-rs,", env!("CARGO_PKG_VERSION"));
+                Session::open(t, software)
+                    .map(Conn::Relp)
+                    .map_err(|e| match e {
+                        RelpError::Io(e) => e,
+                        other => io::Error::other(other.to_string()),
+                    })
             }
             Mode::Udp => {
                 let addr = (s.host.as_str(), s.port)
@@ -242,6 +249,25 @@ impl Sender {
                 Ok(Conn::UnixDgram(ud))
             }
         }
+    }
+
+    /// Connects to the first address of the host that answers. Resolved on
+    /// every connect: a receiver that moved is found.
+    fn tcp_any(&self) -> io::Result<TcpStream> {
+        let s = &self.settings;
+        let mut last = None;
+        for addr in (s.host.as_str(), s.port).to_socket_addrs()? {
+            match self.tcp(addr) {
+                Ok(t) => return Ok(t),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} has no address", s.host),
+            )
+        }))
     }
 
     fn tcp(&self, addr: SocketAddr) -> io::Result<TcpStream> {
@@ -295,6 +321,28 @@ impl Sender {
         })
     }
 
+    /// Sends messages over RELP and waits for every acknowledgement. On
+    /// failure the session is dropped and the error says how many messages,
+    /// from the first, were acknowledged.
+    pub fn send_relp(&mut self, msgs: &[Vec<u8>]) -> Result<(), (usize, SendError)> {
+        self.connect().map_err(|e| (0, e))?;
+        let window = self.settings.relp_window;
+        let r = match self.conn.as_mut() {
+            Some(Conn::Relp(s)) => s.send_all(msgs, window),
+            _ => Err((
+                0,
+                RelpError::Io(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a RELP transport",
+                )),
+            )),
+        };
+        r.map_err(|(acked, e)| {
+            self.conn = None;
+            (acked, SendError::Relp(e))
+        })
+    }
+
     /// Sends one message as one datagram.
     pub fn send_datagram(&mut self, msg: &[u8]) -> Result<(), SendError> {
         self.connect()?;
@@ -344,6 +392,8 @@ mod tests {
             write_timeout: Duration::from_secs(2),
             keepalive: Duration::from_secs(30),
             send_buffer: 0,
+            ack_timeout: Duration::from_secs(5),
+            relp_window: 16,
             backoff_min: Duration::from_millis(200),
             backoff_max: Duration::from_secs(5),
         }

@@ -36,11 +36,13 @@ fn rsyslogd() -> Option<PathBuf> {
 
 /// A private rsyslogd, killed when dropped.
 struct Rsyslog {
+    bin: PathBuf,
     child: Child,
     dir: PathBuf,
     out: PathBuf,
     tcp_port: u16,
     udp_port: u16,
+    relp_port: u16,
 }
 
 /// A free loopback port (bound and released; rsyslog binds it next).
@@ -62,53 +64,78 @@ impl Rsyslog {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
-        let (tcp_port, udp_port) = (free_port(), free_port());
+        let (tcp_port, udp_port, relp_port) = (free_port(), free_port(), free_port());
+        // The main queue is direct: a message is in the output file before
+        // imrelp acknowledges it, so a kill -9 loses nothing acknowledged.
         let conf = format!(
             r#"global(workDirectory="{dir}" parser.escapeControlCharactersOnReceive="off"
        parser.dropTrailingLFOnReception="off")
+main_queue(queue.type="Direct")
 module(load="imtcp")
 module(load="imudp")
+module(load="imrelp")
 template(name="fields" type="string"
          string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%{END}\n")
 ruleset(name="r") {{ action(type="omfile" file="{out}" template="fields") }}
 input(type="imtcp" address="127.0.0.1" port="{tcp_port}" ruleset="r")
 input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="r")
+input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r")
 "#,
             dir = dir.display(),
             out = out.display(),
         );
-        let conf_path = dir.join("rsyslog.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let log = std::fs::File::create(dir.join("rsyslogd.log")).unwrap();
-        let child = Command::new(bin)
+        std::fs::write(dir.join("rsyslog.conf"), conf).unwrap();
+        let mut r = Rsyslog {
+            bin: bin.to_path_buf(),
+            child: Command::new("true").spawn().unwrap(),
+            dir,
+            out,
+            tcp_port,
+            udp_port,
+            relp_port,
+        };
+        r.spawn();
+        r
+    }
+
+    /// Starts rsyslogd (again) with the same configuration and waits until
+    /// it accepts connections.
+    fn spawn(&mut self) {
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(self.dir.join("rsyslogd.pid"));
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("rsyslogd.log"))
+            .unwrap();
+        self.child = Command::new(&self.bin)
             .arg("-n")
             .arg("-f")
-            .arg(&conf_path)
+            .arg(self.dir.join("rsyslog.conf"))
             .arg("-i")
-            .arg(dir.join("rsyslogd.pid"))
+            .arg(self.dir.join("rsyslogd.pid"))
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("start rsyslogd");
-        let r = Rsyslog {
-            child,
-            dir,
-            out,
-            tcp_port,
-            udp_port,
-        };
-        // Ready once imtcp accepts connections.
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", tcp_port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "rsyslogd did not start: {}",
-                r.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
+        for port in [self.tcp_port, self.relp_port] {
+            while TcpStream::connect(("127.0.0.1", port)).is_err() {
+                assert!(
+                    Instant::now() < deadline,
+                    "rsyslogd did not start: {}",
+                    self.log()
+                );
+                std::thread::sleep(Duration::from_millis(50));
+            }
         }
-        r
+    }
+
+    /// kill -9, as a crash would.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     fn log(&self) -> String {
@@ -260,4 +287,103 @@ fn rsyslog_imudp_parses_every_field_as_sent() {
     let recs = rs.records(4);
     check_tricky(&recs[recs.len() - 3..]);
     let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn rsyslog_imrelp_parses_every_field_as_sent() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start(&bin, "relp");
+    let h = output(rs.relp_port, "relp");
+    assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Ok);
+    check_tricky(&rs.records(3));
+}
+
+/// Chunks of numbered records, as Fluent Bit would hand them over.
+fn numbered(first: u64, n: u64) -> Vec<u8> {
+    let mut enc = EventEncoder::new();
+    for seq in first..first + n {
+        enc.record(T, |m| m.str("log", &format!("seq={seq:06}")));
+    }
+    enc.into_bytes()
+}
+
+/// Sequence numbers found in rsyslog's output file.
+fn seqs(text: &str) -> Vec<u64> {
+    text.split(END)
+        .filter_map(|r| r.split("seq=").nth(1))
+        .filter_map(|s| s.get(..6)?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
+    let Some(bin) = rsyslogd() else { return };
+    let mut rs = Rsyslog::start(&bin, "relp-kill");
+    let port = rs.relp_port.to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "relp"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("relp_window", "32"),
+        ("relp_timeout", "2s"),
+        ("connect_timeout", "1s"),
+    ])
+    .unwrap();
+    let (chunks, per_chunk) = (40u64, 50u64);
+    let total = chunks * per_chunk;
+    let out = rs.out.clone();
+
+    // Flushes run on this thread; rsyslogd is killed (-9) and restarted
+    // three times from another while they do, each time once a further
+    // quarter of the records has reached its output file.
+    let killer = std::thread::spawn(move || {
+        for quarter in 1..=3u64 {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while (seqs(&std::fs::read_to_string(&out).unwrap_or_default()).len() as u64)
+                < quarter * total / 4
+            {
+                if Instant::now() > deadline {
+                    return rs;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            rs.kill();
+            rs.spawn();
+        }
+        rs
+    });
+    let mut retries = 0;
+    for c in 0..chunks {
+        let data = numbered(c * per_chunk, per_chunk);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        // Fluent Bit's part: retry the same chunk until it is delivered.
+        while h.flush("t", &data) == FlushResult::Retry {
+            retries += 1;
+            assert!(Instant::now() < deadline, "chunk {c} never delivered");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let rs = killer.join().unwrap();
+    let got = seqs(&std::fs::read_to_string(&rs.out).unwrap());
+    let mut unique = got.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    let missing: Vec<u64> = (0..total)
+        .filter(|s| unique.binary_search(s).is_err())
+        .collect();
+    println!(
+        "RELP with 3 kills: {} records sent, {} received, {} duplicates, {} retries",
+        total,
+        got.len(),
+        got.len() - unique.len(),
+        retries
+    );
+    assert!(
+        missing.is_empty(),
+        "lost {} records, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
+    assert!(retries > 0, "the kills happened during delivery");
+    assert_eq!(h.host.metric("relp_unacked", &[]), Some(0.0));
 }
