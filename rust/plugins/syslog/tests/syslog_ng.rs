@@ -1,0 +1,231 @@
+//! rs_syslog against a real syslog-ng (its `syslog()` source over TCP,
+//! which accepts only octet-counted frames), started here on a loopback
+//! high port with its own configuration, pid and persist files.
+//!
+//! syslog-ng is found at `$SYSLOG_NG_ROOT/usr/sbin/syslog-ng` (a package
+//! unpacked with `dpkg -x`, as .ci/run does: it conflicts with rsyslog in
+//! apt) or at /usr/sbin/syslog-ng. Skipped, with a message, when missing;
+//! under CI (`CI` set) a missing syslog-ng is a failure.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use flb_rs_sdk::testing::Harness;
+use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
+use flb_rs_syslog::SyslogOutput;
+
+struct Install {
+    bin: PathBuf,
+    module_path: Option<PathBuf>,
+    lib_path: Option<PathBuf>,
+}
+
+fn syslog_ng() -> Option<Install> {
+    if let Some(root) = std::env::var_os("SYSLOG_NG_ROOT").map(PathBuf::from) {
+        let bin = root.join("usr/sbin/syslog-ng");
+        if bin.exists() {
+            let libdir = root.join("usr/lib/syslog-ng");
+            let module_path = std::fs::read_dir(&libdir)
+                .ok()?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .find(|p| {
+                    p.join("libsyslogformat.so").exists()
+                        || p.is_dir()
+                            && p.file_name()
+                                .is_some_and(|n| n.to_string_lossy().starts_with('3'))
+                });
+            return Some(Install {
+                bin,
+                module_path,
+                lib_path: Some(libdir),
+            });
+        }
+    }
+    let bin = PathBuf::from("/usr/sbin/syslog-ng");
+    if bin.exists() {
+        return Some(Install {
+            bin,
+            module_path: None,
+            lib_path: None,
+        });
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "syslog-ng not found (SYSLOG_NG_ROOT unset or wrong), but CI must run the interop tests"
+    );
+    println!("SKIPPED: syslog-ng not found (set SYSLOG_NG_ROOT to an unpacked syslog-ng-core)");
+    None
+}
+
+struct SyslogNg {
+    child: Child,
+    dir: PathBuf,
+    out: PathBuf,
+    port: u16,
+}
+
+const END: &str = "<<END>>";
+
+impl SyslogNg {
+    fn start(i: &Install) -> SyslogNg {
+        let dir = std::env::temp_dir().join(format!("flb-rs-syslog-ng-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("out.txt");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let version = {
+            let mut c = Command::new(&i.bin);
+            c.arg("--version");
+            if let Some(l) = &i.lib_path {
+                c.env("LD_LIBRARY_PATH", l);
+            }
+            let v = String::from_utf8_lossy(&c.output().expect("syslog-ng --version").stdout)
+                .into_owned();
+            v.lines()
+                .find_map(|l| l.strip_prefix("Config version: "))
+                .unwrap_or("3.38")
+                .trim()
+                .to_string()
+        };
+        let conf = format!(
+            "@version: {version}\n\
+             options {{ keep-hostname(yes); use-dns(no); }};\n\
+             source s {{ syslog(ip(\"127.0.0.1\") port({port}) transport(\"tcp\") flags(syslog-protocol)); }};\n\
+             destination d {{ file(\"{out}\" template(\"${{PRI}}|${{HOST}}|${{PROGRAM}}|${{PID}}|${{MSGID}}|${{SDATA}}|${{MSG}}{END}\\n\")); }};\n\
+             log {{ source(s); destination(d); }};\n",
+            out = out.display()
+        );
+        std::fs::write(dir.join("syslog-ng.conf"), conf).unwrap();
+        let log = std::fs::File::create(dir.join("syslog-ng.log")).unwrap();
+        let mut c = Command::new(&i.bin);
+        c.arg("-F")
+            .arg("-f")
+            .arg(dir.join("syslog-ng.conf"))
+            .arg("-p")
+            .arg(dir.join("pid"))
+            .arg("-R")
+            .arg(dir.join("persist"))
+            .arg("-c")
+            .arg(dir.join("ctl"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        if let Some(m) = &i.module_path {
+            c.arg(format!("--module-path={}", m.display()));
+        }
+        if let Some(l) = &i.lib_path {
+            c.env("LD_LIBRARY_PATH", l);
+        }
+        let child = c.spawn().expect("start syslog-ng");
+        let s = SyslogNg {
+            child,
+            dir,
+            out,
+            port,
+        };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "syslog-ng did not start: {}",
+                s.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        s
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("syslog-ng.log")).unwrap_or_default()
+    }
+
+    fn records(&self, n: usize) -> Vec<Vec<String>> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+            let recs: Vec<&str> = text
+                .split(&format!("{END}\n"))
+                .filter(|r| !r.is_empty())
+                .collect();
+            if recs.len() >= n {
+                return recs
+                    .iter()
+                    .map(|r| r.splitn(7, '|').map(str::to_string).collect())
+                    .collect();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} of {n} records; syslog-ng said: {}",
+                recs.len(),
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for SyslogNg {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn syslog_ng_parses_every_field_as_sent() {
+    let Some(install) = syslog_ng() else { return };
+    let s = SyslogNg::start(&install);
+    let port = s.port.to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "tcp"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("syslog_severity_key", "level"),
+        ("syslog_hostname_key", "host"),
+        ("syslog_appname_preset", "fluent-bit"),
+        ("syslog_procid_key", "proc"),
+        ("syslog_msgid_key", "id"),
+        ("syslog_sd_key", "sd"),
+    ])
+    .unwrap();
+    let t = EventTime::new(1_795_561_509, 123_456_789);
+    let mut enc = EventEncoder::new();
+    enc.record(t, |m| {
+        m.str("log", "héllo ✓\nline two");
+        m.str("level", "warning");
+        m.str("host", "web-1");
+        m.str("proc", "42");
+        m.str("id", "ID1");
+        m.map("sd", |sd| sd.map("ex@32473", |p| p.str("q", "a \"b\" ] c")));
+    });
+    enc.record(t, |m| m.str("log", "second"));
+    assert_eq!(h.flush("t", enc.as_bytes()), FlushResult::Ok);
+    let recs = s.records(2);
+    // The BOM is sent (syslog_bom on) and syslog-ng strips it from MSG.
+    assert_eq!(
+        recs[0],
+        [
+            "12",
+            "web-1",
+            "fluent-bit",
+            "42",
+            "ID1",
+            r#"[ex@32473 q="a \"b\" \] c"]"#,
+            "héllo ✓\nline two"
+        ]
+    );
+    // NILVALUE hostname: syslog-ng shows the sender's address; NILVALUE
+    // PROCID and MSGID: empty.
+    assert_eq!(
+        recs[1],
+        ["14", "127.0.0.1", "fluent-bit", "", "", "", "second"]
+    );
+}
