@@ -15,6 +15,9 @@ use flb_rs_sdk::testing::Harness;
 use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
 use flb_rs_syslog::SyslogOutput;
 
+mod common;
+use common::END;
+
 fn rsyslogd() -> Option<PathBuf> {
     let found = [
         "/usr/sbin/rsyslogd",
@@ -53,9 +56,6 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
-
-/// End of each record in the output file: messages may hold line feeds.
-const END: &str = "<<END>>";
 
 impl Rsyslog {
     fn start(bin: &Path, name: &str) -> Rsyslog {
@@ -142,30 +142,8 @@ input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r")
         std::fs::read_to_string(self.dir.join("rsyslogd.log")).unwrap_or_default()
     }
 
-    /// Waits for `n` records in the output file and returns them, split
-    /// into their fields.
     fn records(&self, n: usize) -> Vec<Vec<String>> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-            let recs: Vec<&str> = text
-                .split(&format!("{END}\n"))
-                .filter(|r| !r.is_empty())
-                .collect();
-            if recs.len() >= n {
-                return recs
-                    .iter()
-                    .map(|r| r.splitn(8, '|').map(str::to_string).collect())
-                    .collect();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} of {n} records after 20 s; rsyslogd said: {}",
-                recs.len(),
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::records(&self.out, n, 8, || self.log())
     }
 }
 

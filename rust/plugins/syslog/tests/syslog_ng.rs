@@ -16,6 +16,9 @@ use flb_rs_sdk::testing::Harness;
 use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
 use flb_rs_syslog::SyslogOutput;
 
+mod common;
+use common::END;
+
 struct Install {
     bin: PathBuf,
     module_path: Option<PathBuf>,
@@ -66,8 +69,6 @@ struct SyslogNg {
     out: PathBuf,
     port: u16,
 }
-
-const END: &str = "<<END>>";
 
 impl SyslogNg {
     fn start(i: &Install) -> SyslogNg {
@@ -147,27 +148,7 @@ impl SyslogNg {
     }
 
     fn records(&self, n: usize) -> Vec<Vec<String>> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let text = std::fs::read_to_string(&self.out).unwrap_or_default();
-            let recs: Vec<&str> = text
-                .split(&format!("{END}\n"))
-                .filter(|r| !r.is_empty())
-                .collect();
-            if recs.len() >= n {
-                return recs
-                    .iter()
-                    .map(|r| r.splitn(7, '|').map(str::to_string).collect())
-                    .collect();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} of {n} records; syslog-ng said: {}",
-                recs.len(),
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        common::records(&self.out, n, 7, || self.log())
     }
 }
 

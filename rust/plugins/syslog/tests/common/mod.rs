@@ -1,0 +1,35 @@
+//! Shared by the interop tests: reading what a real syslog daemon wrote.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Ends each record in the daemons' output files: messages may hold line
+/// feeds, so a line is not a record.
+pub const END: &str = "<<END>>";
+
+/// Waits until `out` holds `n` records and returns them, each split into
+/// at most `fields` fields on `|`. `log` says what the daemon logged, for
+/// the failure message.
+pub fn records(out: &Path, n: usize, fields: usize, log: impl Fn() -> String) -> Vec<Vec<String>> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let text = std::fs::read_to_string(out).unwrap_or_default();
+        let recs: Vec<&str> = text
+            .split(&format!("{END}\n"))
+            .filter(|r| !r.is_empty())
+            .collect();
+        if recs.len() >= n {
+            return recs
+                .iter()
+                .map(|r| r.splitn(fields, '|').map(str::to_string).collect())
+                .collect();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {n} records after 20 s; the daemon said: {}",
+            recs.len(),
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
