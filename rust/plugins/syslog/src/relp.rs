@@ -265,10 +265,10 @@ impl<S: Read + Write> Session<S> {
         Ok(())
     }
 
-    /// Closes the session politely (best effort).
+    /// Closes the session politely (best effort, bounded by the stream's
+    /// read timeout).
     pub fn close(mut self) {
-        if let Ok(t) = self.send(&[("close", b"")]) {
-            let _ = t;
+        if self.send(&[("close", b"")]).is_ok() {
             let _ = self.response();
         }
     }

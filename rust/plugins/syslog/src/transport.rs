@@ -361,6 +361,16 @@ impl Sender {
     }
 }
 
+impl Drop for Sender {
+    /// Ends a RELP session with `close`, so the server knows every message
+    /// was meant; other transports just close.
+    fn drop(&mut self) {
+        if let Some(Conn::Relp(session)) = self.conn.take() {
+            session.close();
+        }
+    }
+}
+
 /// Whether a non-blocking peek says the peer closed the stream: end of
 /// stream or an error; data or "would block" mean it is alive.
 fn peer_closed(sock: SockRef<'_>) -> bool {
