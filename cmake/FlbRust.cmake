@@ -155,13 +155,20 @@ add_custom_command(
   VERBATIM)
 add_custom_target(flb-rust-cargo DEPENDS "${_flb_rs_lib}")
 
-# The native libraries Rust's std needs on the target (what
+# The native libraries the staticlib needs on the target (what
 # `--print native-static-libs` lists for Linux; Fluent Bit links them too).
+# rs_syslog's TLS uses the system OpenSSL, the one Fluent Bit links.
 find_package(Threads REQUIRED)
+set(_flb_rs_native "Threads::Threads;${CMAKE_DL_LIBS};m;rt;util")
+string(FIND ",${_flb_rs_features}," ",syslog," _flb_rs_has_syslog)
+if(_flb_rs_has_syslog GREATER -1)
+  find_package(OpenSSL REQUIRED)
+  set(_flb_rs_native "OpenSSL::SSL;OpenSSL::Crypto;${_flb_rs_native}")
+endif()
 add_library(flb-rust STATIC IMPORTED GLOBAL)
 set_target_properties(flb-rust PROPERTIES
   IMPORTED_LOCATION "${_flb_rs_lib}"
-  INTERFACE_LINK_LIBRARIES "Threads::Threads;${CMAKE_DL_LIBS};m;rt;util")
+  INTERFACE_LINK_LIBRARIES "${_flb_rs_native}")
 add_dependencies(flb-rust flb-rust-cargo)
 
 # The C shim, compiled against this Fluent Bit tree's headers.

@@ -16,7 +16,7 @@ use crate::format::{self, Options};
 use crate::framing::Framing;
 use crate::mapping::{Field, Issues, Kubernetes, Mapping};
 use crate::time::parse_offset;
-use crate::transport::{Mode, SendError, Sender, Settings};
+use crate::transport::{Mode, SendError, Sender, Settings, Tls, TlsSettings};
 
 config_struct! {
     pub struct SyslogConfig {
@@ -24,7 +24,7 @@ config_struct! {
         pub host: String = "127.0.0.1",
         /// Port of the receiver.
         pub port: u16 = "514",
-        /// Transport: udp, tcp, relp, unix_dgram or unix_stream.
+        /// Transport: udp, tcp, tls, relp, unix_dgram or unix_stream.
         pub mode: String = "udp",
         /// Socket path for the unix_dgram and unix_stream modes.
         pub path: String = "/dev/log",
@@ -89,10 +89,13 @@ config_struct! {
         /// RELP: time to wait for an acknowledgement before the session is
         /// dropped and the chunk retried.
         pub relp_timeout: Duration = "10s",
-        /// Enable TLS (the tls mode is not available yet).
+        /// Enable TLS for the tcp and relp modes (mode tls is tcp with TLS).
         pub tls: bool = "off",
-        /// Verify the receiver's certificate.
+        /// Verify the receiver's certificate chain.
         pub tls_verify as "tls.verify": bool = "on",
+        /// Also check that the certificate names the host (or tls.vhost), as
+        /// RFC 5425 asks; off by default, as everywhere in Fluent Bit.
+        pub tls_verify_hostname as "tls.verify_hostname": bool = "off",
         /// TLS debug level (accepted for compatibility).
         pub tls_debug as "tls.debug": u32 = "1",
         /// CA certificate file.
@@ -184,12 +187,38 @@ impl OutputPlugin for SyslogOutput {
     type Config = SyslogConfig;
 
     fn new(c: SyslogConfig, ctx: &InitContext) -> Result<Self, PluginError> {
-        let mode = Mode::parse(&c.mode).map_err(|e| PluginError::new(format!("mode {e}")))?;
-        if c.tls {
-            return Err(PluginError::new(
-                "tls: TLS is not available in rs_syslog yet",
-            ));
+        // `mode tls` is TCP with TLS, as in the built-in output; `tls on`
+        // adds TLS to tcp and relp.
+        let (mode, tls_on) = match c.mode.trim().to_ascii_lowercase().as_str() {
+            "tls" => (Mode::Tcp, true),
+            _ => (
+                Mode::parse(&c.mode).map_err(|e| PluginError::new(format!("mode {e}")))?,
+                c.tls,
+            ),
+        };
+        if tls_on && !matches!(mode, Mode::Tcp | Mode::Relp) {
+            return Err(PluginError::new(format!(
+                "tls: TLS needs mode tcp, tls or relp, not {}",
+                c.mode
+            )));
         }
+        let tls = if tls_on {
+            Some(
+                Tls::new(TlsSettings {
+                    verify: c.tls_verify,
+                    verify_hostname: c.tls_verify_hostname,
+                    ca_file: c.tls_ca_file.clone(),
+                    ca_path: c.tls_ca_path.clone(),
+                    crt_file: c.tls_crt_file.clone(),
+                    key_file: c.tls_key_file.clone(),
+                    key_passwd: c.tls_key_passwd.clone(),
+                    vhost: c.tls_vhost.clone(),
+                })
+                .map_err(PluginError::new)?,
+            )
+        } else {
+            None
+        };
         let format = match c.syslog_format.trim().to_ascii_lowercase().as_str() {
             "rfc5424" => Format::Rfc5424,
             "rfc3164" => Format::Rfc3164,
@@ -283,6 +312,7 @@ impl OutputPlugin for SyslogOutput {
             write_timeout: c.write_timeout,
             keepalive: c.tcp_keepalive,
             send_buffer: usize::try_from(c.send_buffer_size.0).unwrap_or(usize::MAX),
+            tls,
             ack_timeout: c.relp_timeout,
             relp_window: usize::try_from(c.relp_window.max(1)).unwrap_or(1),
             backoff_min: Duration::from_millis(500),

@@ -15,6 +15,8 @@ use std::mem::MaybeUninit;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode};
+
 use crate::relp::{RelpError, Session};
 
 /// Where and how to send.
@@ -35,9 +37,9 @@ impl Mode {
             "unix_dgram" => Ok(Mode::UnixDgram),
             "unix_stream" => Ok(Mode::UnixStream),
             "relp" => Ok(Mode::Relp),
-            "tls" | "dtls" => Err(format!("mode '{s}' is not available yet")),
+            "dtls" => Err("mode 'dtls' is not supported; use tls or relp".to_string()),
             other => Err(format!(
-                "'{other}': expected udp, tcp, relp, unix_dgram or unix_stream"
+                "'{other}': expected udp, tcp, tls, relp, unix_dgram or unix_stream"
             )),
         }
     }
@@ -45,6 +47,141 @@ impl Mode {
     /// Datagram transports send one message per packet, unframed.
     pub fn is_datagram(self) -> bool {
         matches!(self, Mode::Udp | Mode::UnixDgram)
+    }
+}
+
+/// TLS settings (RFC 5425 for syslog, RELP over TLS).
+#[derive(Debug, Clone, Default)]
+pub struct TlsSettings {
+    /// Check the receiver's certificate chain.
+    pub verify: bool,
+    /// Check that the certificate names the host (or `vhost`).
+    pub verify_hostname: bool,
+    /// CA certificates; the system's store when neither is given.
+    pub ca_file: Option<String>,
+    pub ca_path: Option<String>,
+    /// Client certificate and key, for mutual TLS.
+    pub crt_file: Option<String>,
+    pub key_file: Option<String>,
+    pub key_passwd: Option<String>,
+    /// Name for SNI and the hostname check (default: the host).
+    pub vhost: Option<String>,
+}
+
+/// A TLS client context, built once at init so that a bad CA or key file
+/// is a configuration error, not a failure at every connect.
+#[derive(Clone)]
+pub struct Tls {
+    connector: SslConnector,
+    settings: TlsSettings,
+}
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tls")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
+
+impl Tls {
+    pub fn new(settings: TlsSettings) -> Result<Tls, String> {
+        let err = |what: &str, e: openssl::error::ErrorStack| format!("{what}: {e}");
+        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| err("TLS", e))?;
+        match (&settings.ca_file, &settings.ca_path) {
+            (None, None) => b
+                .set_default_verify_paths()
+                .map_err(|e| err("system CA store", e))?,
+            (file, path) => {
+                if let Some(f) = file {
+                    b.set_ca_file(f)
+                        .map_err(|e| err(&format!("tls.ca_file {f}"), e))?;
+                }
+                if let Some(p) = path {
+                    b.cert_store_mut()
+                        .add_lookup(openssl::x509::store::X509Lookup::hash_dir())
+                        .and_then(|l| l.add_dir(p, SslFiletype::PEM))
+                        .map_err(|e| err(&format!("tls.ca_path {p}"), e))?;
+                }
+            }
+        }
+        if let Some(c) = &settings.crt_file {
+            b.set_certificate_chain_file(c)
+                .map_err(|e| err(&format!("tls.crt_file {c}"), e))?;
+        }
+        if let Some(k) = &settings.key_file {
+            match &settings.key_passwd {
+                None => b.set_private_key_file(k, SslFiletype::PEM),
+                Some(pass) => {
+                    let pem = std::fs::read(k).map_err(|e| format!("tls.key_file {k}: {e}"))?;
+                    openssl::pkey::PKey::private_key_from_pem_passphrase(&pem, pass.as_bytes())
+                        .and_then(|key| b.set_private_key(&key))
+                }
+            }
+            .map_err(|e| err(&format!("tls.key_file {k}"), e))?;
+            b.check_private_key()
+                .map_err(|e| err("tls.key_file does not match tls.crt_file", e))?;
+        }
+        b.set_verify(if settings.verify {
+            SslVerifyMode::PEER
+        } else {
+            SslVerifyMode::NONE
+        });
+        Ok(Tls {
+            connector: b.build(),
+            settings,
+        })
+    }
+
+    fn handshake(&self, host: &str, tcp: TcpStream) -> io::Result<SslStream<TcpStream>> {
+        let name = self.settings.vhost.as_deref().unwrap_or(host);
+        let mut cfg = self.connector.configure().map_err(io::Error::other)?;
+        cfg.set_verify_hostname(self.settings.verify && self.settings.verify_hostname);
+        if !self.settings.verify {
+            cfg.set_verify(SslVerifyMode::NONE);
+        }
+        cfg.connect(name, tcp)
+            .map_err(|e| io::Error::other(format!("TLS handshake with {name}: {e}")))
+    }
+}
+
+/// A TCP connection, plain or inside TLS.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(Box<SslStream<TcpStream>>),
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Stream::Plain(t) => t,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+}
+
+impl io::Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(t) => t.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(t) => t.write(buf),
+            Stream::Tls(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(t) => t.flush(),
+            Stream::Tls(s) => s.flush(),
+        }
     }
 }
 
@@ -62,6 +199,8 @@ pub struct Settings {
     pub keepalive: Duration,
     /// SO_SNDBUF; zero keeps the system's.
     pub send_buffer: usize,
+    /// TLS around TCP or RELP.
+    pub tls: Option<Tls>,
     /// RELP: time to wait for an acknowledgement, and messages in flight.
     pub ack_timeout: Duration,
     pub relp_window: usize,
@@ -71,11 +210,11 @@ pub struct Settings {
 }
 
 enum Conn {
-    Tcp(TcpStream),
+    Tcp(Stream),
     Udp(UdpSocket),
     UnixStream(UnixStream),
     UnixDgram(UnixDatagram),
-    Relp(Session<TcpStream>),
+    Relp(Session<Stream>),
 }
 
 /// Why a send did not happen.
@@ -203,10 +342,10 @@ impl Sender {
     fn open(&self) -> io::Result<Conn> {
         let s = &self.settings;
         match s.mode {
-            Mode::Tcp => Ok(Conn::Tcp(self.tcp_any()?)),
+            Mode::Tcp => Ok(Conn::Tcp(self.stream()?)),
             Mode::Relp => {
-                let t = self.tcp_any()?;
-                t.set_read_timeout(Some(s.ack_timeout))?;
+                let t = self.stream()?;
+                t.tcp().set_read_timeout(Some(s.ack_timeout))?;
                 let software = concat!("flb-rs,", env!("CARGO_PKG_VERSION"));
                 Session::open(t, software)
                     .map(Conn::Relp)
@@ -251,6 +390,22 @@ impl Sender {
         }
     }
 
+    /// A TCP connection to the receiver, with the TLS handshake done when
+    /// TLS is on (bounded by the connect timeout).
+    fn stream(&self) -> io::Result<Stream> {
+        let t = self.tcp_any()?;
+        let Some(tls) = &self.settings.tls else {
+            return Ok(Stream::Plain(t));
+        };
+        t.set_read_timeout(Some(self.settings.connect_timeout))?;
+        t.set_write_timeout(Some(self.settings.connect_timeout))?;
+        let s = tls.handshake(&self.settings.host, t)?;
+        s.get_ref().set_read_timeout(None)?;
+        s.get_ref()
+            .set_write_timeout(Some(self.settings.write_timeout))?;
+        Ok(Stream::Tls(Box::new(s)))
+    }
+
     /// Connects to the first address of the host that answers. Resolved on
     /// every connect: a receiver that moved is found.
     fn tcp_any(&self) -> io::Result<TcpStream> {
@@ -292,7 +447,7 @@ impl Sender {
     /// without an error: look before writing.
     fn drop_if_closed(&mut self) {
         let closed = match &self.conn {
-            Some(Conn::Tcp(t)) => peer_closed(SockRef::from(t)),
+            Some(Conn::Tcp(t)) => peer_closed(SockRef::from(t.tcp())),
             Some(Conn::UnixStream(u)) => peer_closed(SockRef::from(u)),
             _ => false,
         };
@@ -402,6 +557,7 @@ mod tests {
             write_timeout: Duration::from_secs(2),
             keepalive: Duration::from_secs(30),
             send_buffer: 0,
+            tls: None,
             ack_timeout: Duration::from_secs(5),
             relp_window: 16,
             backoff_min: Duration::from_millis(200),

@@ -59,19 +59,40 @@ fn free_port() -> u16 {
 
 impl Rsyslog {
     fn start(bin: &Path, name: &str) -> Rsyslog {
+        Self::start_with(bin, name, false)
+    }
+
+    /// With `tls`, imtcp speaks only TLS (RFC 5425), with a server
+    /// certificate from a CA made for the test (in `dir`).
+    fn start_with(bin: &Path, name: &str, tls: bool) -> Rsyslog {
         let dir =
             std::env::temp_dir().join(format!("flb-rs-rsyslog-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
         let (tcp_port, udp_port, relp_port) = (free_port(), free_port(), free_port());
+        let (tls_global, imtcp) = if tls {
+            let c = common::certs::make(&dir);
+            (
+                format!(
+                    "\n       DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"{}\"\n       \
+                     DefaultNetstreamDriverCertFile=\"{}\" DefaultNetstreamDriverKeyFile=\"{}\"",
+                    c.ca.display(),
+                    c.cert.display(),
+                    c.key.display()
+                ),
+                r#"module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")"#,
+            )
+        } else {
+            (String::new(), r#"module(load="imtcp")"#)
+        };
         // The main queue is direct: a message is in the output file before
         // imrelp acknowledges it, so a kill -9 loses nothing acknowledged.
         let conf = format!(
             r#"global(workDirectory="{dir}" parser.escapeControlCharactersOnReceive="off"
-       parser.dropTrailingLFOnReception="off")
+       parser.dropTrailingLFOnReception="off"{tls_global})
 main_queue(queue.type="Direct")
-module(load="imtcp")
+{imtcp}
 module(load="imudp")
 module(load="imrelp")
 template(name="fields" type="string"
@@ -364,4 +385,65 @@ fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
     );
     assert!(retries > 0, "the kills happened during delivery");
     assert_eq!(h.host.metric("relp_unacked", &[]), Some(0.0));
+}
+
+#[test]
+fn rsyslog_imtcp_over_tls_with_certificate_and_hostname_checks() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start_with(&bin, "tls", true);
+    let port = rs.tcp_port.to_string();
+    let ca = rs.dir.join("ca.pem");
+    let ca = ca.to_str().unwrap();
+    let tls_output = |extra: &[(&'static str, &str)]| {
+        let mut p: Vec<(&str, &str)> = vec![
+            ("mode", "tls"),
+            ("host", "127.0.0.1"),
+            ("port", &port),
+            ("syslog_message_key", "log"),
+            ("syslog_severity_key", "level"),
+            ("syslog_facility_key", "fac"),
+            ("syslog_hostname_key", "host"),
+            ("syslog_hostname_preset", "preset-host"),
+            ("syslog_appname_key", "app"),
+            ("syslog_appname_preset", "fluent-bit"),
+            ("syslog_procid_key", "proc"),
+            ("syslog_msgid_key", "id"),
+            ("syslog_sd_key", "sd"),
+            ("syslog_bom", "off"),
+        ];
+        p.extend_from_slice(extra);
+        Harness::output::<SyslogOutput>(&p)
+    };
+    // Verified against the test CA, hostname checked (127.0.0.1 is in the
+    // certificate's SAN).
+    let h = tls_output(&[("tls.ca_file", ca), ("tls.verify_hostname", "on")]).unwrap();
+    assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Ok);
+    check_tricky(&rs.records(3));
+    drop(h);
+
+    // The system store does not know the test CA: refused, and retried.
+    let h = tls_output(&[]).unwrap();
+    assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Retry);
+    assert!(
+        h.host.logged(log::Level::Warn, "TLS handshake"),
+        "{:?}",
+        h.host.logs()
+    );
+    drop(h);
+
+    // A name the certificate does not carry fails the hostname check.
+    let h = tls_output(&[
+        ("tls.ca_file", ca),
+        ("tls.verify_hostname", "on"),
+        ("tls.vhost", "example.org"),
+    ])
+    .unwrap();
+    assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Retry);
+    drop(h);
+
+    // A CA file that does not exist is a configuration error at init.
+    let e = tls_output(&[("tls.ca_file", "/nonexistent/ca.pem")])
+        .err()
+        .unwrap();
+    assert!(e.0.contains("tls.ca_file /nonexistent/ca.pem"), "{e}");
 }

@@ -1,6 +1,10 @@
 //! Shared by the interop tests: reading what a real syslog daemon wrote.
 
 use std::path::Path;
+
+// Not every test binary uses the certificates.
+#[allow(dead_code)]
+pub mod certs;
 use std::time::{Duration, Instant};
 
 /// Ends each record in the daemons' output files: messages may hold line
