@@ -345,9 +345,14 @@ impl OutputPlugin for SyslogOutput {
             format!("{}:{}", c.host, c.port)
         };
         log::info!(
-            "sending {:?} over {} to {target}",
+            "sending {:?} over {}{} to {target}",
             format,
-            c.mode.to_ascii_lowercase()
+            c.mode.to_ascii_lowercase(),
+            if tls_on && c.mode.trim() != "tls" {
+                " with TLS"
+            } else {
+                ""
+            }
         );
         Ok(SyslogOutput {
             format,

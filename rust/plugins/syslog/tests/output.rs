@@ -182,9 +182,15 @@ fn bad_configuration_is_refused_with_the_key_named() {
         ),
         (&[("syslog_time_offset", "CET")], "syslog_time_offset 'CET'"),
         (&[("syslog_framing", "crlf")], "syslog_framing 'crlf'"),
-        (&[("tls", "on")], "tls: TLS needs mode tcp, tls or relp, not udp"),
+        (
+            &[("tls", "on")],
+            "tls: TLS needs mode tcp, tls or relp, not udp",
+        ),
         (&[("mode", "dtls")], "mode 'dtls' is not supported"),
-        (&[("mode", "tls"), ("tls.ca_file", "/nonexistent")], "tls.ca_file /nonexistent"),
+        (
+            &[("mode", "tls"), ("tls.ca_file", "/nonexistent")],
+            "tls.ca_file /nonexistent",
+        ),
     ];
     for (p, want) in cases {
         let e = Harness::output::<SyslogOutput>(p).err().unwrap();

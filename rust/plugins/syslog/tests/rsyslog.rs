@@ -71,8 +71,14 @@ impl Rsyslog {
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
         let (tcp_port, udp_port, relp_port) = (free_port(), free_port(), free_port());
-        let (tls_global, imtcp) = if tls {
+        let (tls_global, imtcp, relp_tls) = if tls {
             let c = common::certs::make(&dir);
+            let relp_tls = format!(
+                "\n      tls=\"on\" tls.authmode=\"certvalid\" tls.cacert=\"{}\" tls.mycert=\"{}\" tls.myprivkey=\"{}\"",
+                c.ca.display(),
+                c.cert.display(),
+                c.key.display()
+            );
             (
                 format!(
                     "\n       DefaultNetstreamDriver=\"ossl\" DefaultNetstreamDriverCAFile=\"{}\"\n       \
@@ -82,9 +88,10 @@ impl Rsyslog {
                     c.key.display()
                 ),
                 r#"module(load="imtcp" StreamDriver.Name="ossl" StreamDriver.Mode="1" StreamDriver.AuthMode="anon")"#,
+                relp_tls,
             )
         } else {
-            (String::new(), r#"module(load="imtcp")"#)
+            (String::new(), r#"module(load="imtcp")"#, String::new())
         };
         // The main queue is direct: a message is in the output file before
         // imrelp acknowledges it, so a kill -9 loses nothing acknowledged.
@@ -100,7 +107,7 @@ template(name="fields" type="string"
 ruleset(name="r") {{ action(type="omfile" file="{out}" template="fields") }}
 input(type="imtcp" address="127.0.0.1" port="{tcp_port}" ruleset="r")
 input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="r")
-input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r")
+input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r"{relp_tls})
 "#,
             dir = dir.display(),
             out = out.display(),
@@ -446,4 +453,34 @@ fn rsyslog_imtcp_over_tls_with_certificate_and_hostname_checks() {
         .err()
         .unwrap();
     assert!(e.0.contains("tls.ca_file /nonexistent/ca.pem"), "{e}");
+}
+
+#[test]
+fn rsyslog_imrelp_over_mutual_tls() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start_with(&bin, "relp-tls", true);
+    let port = rs.relp_port.to_string();
+    let file = |n: &str| rs.dir.join(n).to_str().unwrap().to_string();
+    let (ca, crt, key) = (file("ca.pem"), file("client.pem"), file("client.key"));
+    // imrelp insists on a client certificate: this is mutual TLS.
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "relp"),
+        ("tls", "on"),
+        ("tls.ca_file", &ca),
+        ("tls.crt_file", &crt),
+        ("tls.key_file", &key),
+        ("tls.verify_hostname", "on"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+    ])
+    .unwrap();
+    assert_eq!(
+        h.flush("t", &numbered(0, 100)),
+        FlushResult::Ok,
+        "{:?}\n{}",
+        h.host.logs(),
+        rs.log()
+    );
+    let got = seqs(&std::fs::read_to_string(&rs.out).unwrap());
+    assert_eq!(got, (0..100).collect::<Vec<_>>());
 }

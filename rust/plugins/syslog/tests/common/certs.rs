@@ -15,6 +15,9 @@ pub struct Certs {
     pub ca: PathBuf,
     pub cert: PathBuf,
     pub key: PathBuf,
+    /// A client certificate from the same CA, for mutual TLS.
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
 }
 
 fn key() -> PKey<Private> {
@@ -60,33 +63,39 @@ pub fn make(dir: &Path) -> Certs {
     ca.sign(&ca_key, MessageDigest::sha256()).unwrap();
     let ca = ca.build();
 
-    let srv_key = key();
-    let mut srv = X509::builder().unwrap();
-    srv.set_version(2).unwrap();
-    srv.set_serial_number(&serial()).unwrap();
-    srv.set_subject_name(&name("localhost")).unwrap();
-    srv.set_issuer_name(ca.subject_name()).unwrap();
-    srv.set_pubkey(&srv_key).unwrap();
-    srv.set_not_before(&Asn1Time::days_from_now(0).unwrap())
-        .unwrap();
-    srv.set_not_after(&Asn1Time::days_from_now(2).unwrap())
-        .unwrap();
-    let san = SubjectAlternativeName::new()
-        .dns("localhost")
-        .ip("127.0.0.1")
-        .build(&srv.x509v3_context(Some(&ca), None))
-        .unwrap();
-    srv.append_extension(san).unwrap();
-    srv.sign(&ca_key, MessageDigest::sha256()).unwrap();
-    let srv = srv.build();
-
     let c = Certs {
         ca: dir.join("ca.pem"),
         cert: dir.join("server.pem"),
         key: dir.join("server.key"),
+        client_cert: dir.join("client.pem"),
+        client_key: dir.join("client.key"),
     };
     std::fs::write(&c.ca, ca.to_pem().unwrap()).unwrap();
-    std::fs::write(&c.cert, srv.to_pem().unwrap()).unwrap();
-    std::fs::write(&c.key, srv_key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    leaf(&ca, &ca_key, "localhost", &c.cert, &c.key);
+    leaf(&ca, &ca_key, "flb-rs client", &c.client_cert, &c.client_key);
     c
+}
+
+/// A certificate for `cn` (and localhost / 127.0.0.1) signed by the CA.
+fn leaf(ca: &X509, ca_key: &PKey<Private>, cn: &str, cert: &Path, key_file: &Path) {
+    let k = key();
+    let mut b = X509::builder().unwrap();
+    b.set_version(2).unwrap();
+    b.set_serial_number(&serial()).unwrap();
+    b.set_subject_name(&name(cn)).unwrap();
+    b.set_issuer_name(ca.subject_name()).unwrap();
+    b.set_pubkey(&k).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(2).unwrap())
+        .unwrap();
+    let san = SubjectAlternativeName::new()
+        .dns("localhost")
+        .ip("127.0.0.1")
+        .build(&b.x509v3_context(Some(ca), None))
+        .unwrap();
+    b.append_extension(san).unwrap();
+    b.sign(ca_key, MessageDigest::sha256()).unwrap();
+    std::fs::write(cert, b.build().to_pem().unwrap()).unwrap();
+    std::fs::write(key_file, k.private_key_to_pem_pkcs8().unwrap()).unwrap();
 }
