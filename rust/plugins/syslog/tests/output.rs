@@ -210,3 +210,43 @@ fn maxsize_truncation_is_counted() {
     assert_eq!(n, 60, "no datagram above the limit");
     assert_eq!(h.host.metric("truncated_total", &[]), Some(1.0));
 }
+
+#[test]
+fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = harness(&props(
+        port,
+        &[("write_timeout", "1s"), ("send_buffer_size", "64K")],
+    ));
+    // A chunk far larger than the socket buffers on both sides.
+    let mut enc = EventEncoder::new();
+    let line = "x".repeat(1000);
+    for _ in 0..20_000 {
+        enc.record(T, |m| m.str("log", &line));
+    }
+    let data = enc.into_bytes();
+    let started = Instant::now();
+    // The receiver accepts and never reads.
+    let result = h.flush("t", &data);
+    let took = started.elapsed();
+    let (stalled, _) = l.accept().unwrap();
+    assert_eq!(result, FlushResult::Retry);
+    assert!(took < Duration::from_secs(5), "a stalled receiver held the flush {took:?}");
+    drop(stalled);
+    // A receiver that reads gets the whole chunk on a fresh connection,
+    // starting with a whole frame.
+    let reader = std::thread::spawn(move || read_all(l.accept().unwrap().0));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut result = h.flush("t", &data);
+    while result == FlushResult::Retry && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        result = h.flush("t", &data);
+    }
+    assert_eq!(result, FlushResult::Ok);
+    drop(h);
+    let got = reader.join().unwrap();
+    let first = got.split(' ').next().unwrap();
+    assert!(first.parse::<usize>().is_ok(), "the new connection starts on a frame: {:?}", &got[..20]);
+    assert_eq!(got.matches(&line).count(), 20_000);
+}
