@@ -232,7 +232,10 @@ fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
     let took = started.elapsed();
     let (stalled, _) = l.accept().unwrap();
     assert_eq!(result, FlushResult::Retry);
-    assert!(took < Duration::from_secs(5), "a stalled receiver held the flush {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "a stalled receiver held the flush {took:?}"
+    );
     drop(stalled);
     // A receiver that reads gets the whole chunk on a fresh connection,
     // starting with a whole frame.
@@ -247,6 +250,10 @@ fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
     drop(h);
     let got = reader.join().unwrap();
     let first = got.split(' ').next().unwrap();
-    assert!(first.parse::<usize>().is_ok(), "the new connection starts on a frame: {:?}", &got[..20]);
+    assert!(
+        first.parse::<usize>().is_ok(),
+        "the new connection starts on a frame: {:?}",
+        &got[..20]
+    );
     assert_eq!(got.matches(&line).count(), 20_000);
 }

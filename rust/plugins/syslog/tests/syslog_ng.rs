@@ -72,7 +72,17 @@ struct SyslogNg {
 
 impl SyslogNg {
     fn start(i: &Install) -> SyslogNg {
-        let dir = std::env::temp_dir().join(format!("flb-rs-syslog-ng-{}", std::process::id()));
+        Self::start_with(i, false)
+    }
+
+    /// With `tls`, the source speaks TLS (RFC 5425) with a certificate from
+    /// a CA made for the test.
+    fn start_with(i: &Install, tls: bool) -> SyslogNg {
+        let dir = std::env::temp_dir().join(format!(
+            "flb-rs-syslog-ng-{}-{}",
+            if tls { "tls" } else { "tcp" },
+            std::process::id()
+        ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
@@ -81,6 +91,16 @@ impl SyslogNg {
             .local_addr()
             .unwrap()
             .port();
+        let transport = if tls {
+            let c = common::certs::make(&dir);
+            format!(
+                "transport(\"tls\") tls(key-file(\"{}\") cert-file(\"{}\") peer-verify(optional-untrusted))",
+                c.key.display(),
+                c.cert.display()
+            )
+        } else {
+            "transport(\"tcp\")".to_string()
+        };
         let version = {
             let mut c = Command::new(&i.bin);
             c.arg("--version");
@@ -98,7 +118,7 @@ impl SyslogNg {
         let conf = format!(
             "@version: {version}\n\
              options {{ keep-hostname(yes); use-dns(no); }};\n\
-             source s {{ syslog(ip(\"127.0.0.1\") port({port}) transport(\"tcp\") flags(syslog-protocol)); }};\n\
+             source s {{ syslog(ip(\"127.0.0.1\") port({port}) {transport} flags(syslog-protocol)); }};\n\
              destination d {{ file(\"{out}\" template(\"${{PRI}}|${{HOST}}|${{PROGRAM}}|${{PID}}|${{MSGID}}|${{SDATA}}|${{MSG}}{END}\\n\")); }};\n\
              log {{ source(s); destination(d); }};\n",
             out = out.display()
@@ -208,5 +228,37 @@ fn syslog_ng_parses_every_field_as_sent() {
     assert_eq!(
         recs[1],
         ["14", "127.0.0.1", "fluent-bit", "", "", "", "second"]
+    );
+}
+
+#[test]
+fn syslog_ng_over_tls() {
+    let Some(install) = syslog_ng() else { return };
+    let s = SyslogNg::start_with(&install, true);
+    let port = s.port.to_string();
+    let ca = s.dir.join("ca.pem");
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "tls"),
+        ("port", &port),
+        ("tls.ca_file", ca.to_str().unwrap()),
+        ("tls.verify_hostname", "on"),
+        ("syslog_message_key", "log"),
+        ("syslog_appname_preset", "fluent-bit"),
+    ])
+    .unwrap();
+    let mut enc = EventEncoder::new();
+    enc.record(EventTime::new(1_795_561_509, 0), |m| {
+        m.str("log", "over tls ✓")
+    });
+    assert_eq!(
+        h.flush("t", enc.as_bytes()),
+        FlushResult::Ok,
+        "{:?}",
+        h.host.logs()
+    );
+    let recs = s.records(1);
+    assert_eq!(
+        recs[0],
+        ["14", "127.0.0.1", "fluent-bit", "", "", "", "over tls ✓"]
     );
 }
