@@ -142,6 +142,14 @@ pub struct Issues {
     pub bad_sd: bool,
 }
 
+impl Issues {
+    pub fn merge(&mut self, other: Issues) {
+        self.bad_code |= other.bad_code;
+        self.no_message |= other.no_message;
+        self.bad_sd |= other.bad_sd;
+    }
+}
+
 impl Mapping {
     /// Maps one record; `issues` says what fell back to a preset.
     pub fn message(&self, ev: &Event<'_>, issues: &mut Issues) -> Message {

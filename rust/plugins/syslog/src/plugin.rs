@@ -61,6 +61,9 @@ config_struct! {
         pub syslog_sd_key: Multi<String>,
         /// Field with the message text; without it the message is empty.
         pub syslog_message_key: Option<String>,
+        /// A record without syslog_message_key: send_empty (as the built-in
+        /// output does) or drop (counted in dropped_records_total and logged).
+        pub syslog_message_missing: String = "send_empty",
         /// Allow SD-IDs longer than the 32 characters RFC 5424 allows.
         pub allow_longer_sd_id: bool = "false",
         /// Stream framing: octet_counting (RFC 6587/5425) or non_transparent (LF).
@@ -147,6 +150,7 @@ fn fingerprint(chunk: &Chunk<'_>) -> u64 {
 }
 
 struct Metrics {
+    dropped: Counter,
     relp_unacked: Gauge,
     messages: Counter,
     bytes: Counter,
@@ -162,6 +166,7 @@ pub struct SyslogOutput {
     framing: Framing,
     wire: Wire,
     resume: Option<Resume>,
+    drop_without_message: bool,
     mapping: Mapping,
     sender: Sender,
     metrics: Metrics,
@@ -301,6 +306,15 @@ impl OutputPlugin for SyslogOutput {
             maxsize,
             allow_long_sd_id: c.allow_longer_sd_id,
         };
+        let drop_without_message = match c.syslog_message_missing.trim() {
+            "send_empty" => false,
+            "drop" => true,
+            other => {
+                return Err(PluginError::new(format!(
+                    "syslog_message_missing '{other}': expected send_empty or drop"
+                )))
+            }
+        };
         let framing = Framing::parse(&c.syslog_framing)
             .map_err(|e| PluginError::new(format!("syslog_framing {e}")))?;
         let sender = Sender::new(Settings {
@@ -328,6 +342,11 @@ impl OutputPlugin for SyslogOutput {
                 &[],
             )?,
             truncated: ctx.counter("truncated_total", "Messages cut to syslog_maxsize", &[])?,
+            dropped: ctx.counter(
+                "dropped_records_total",
+                "Records left out on purpose (syslog_message_missing drop)",
+                &[],
+            )?,
             relp_unacked: ctx.gauge(
                 "relp_unacked",
                 "Messages of the last RELP chunk not acknowledged",
@@ -364,6 +383,7 @@ impl OutputPlugin for SyslogOutput {
                 _ => Wire::Stream,
             },
             resume: None,
+            drop_without_message,
             mapping,
             sender,
             metrics,
@@ -375,7 +395,7 @@ impl OutputPlugin for SyslogOutput {
         // Datagrams and RELP: one entry per message.
         let mut messages: Vec<Vec<u8>> = Vec::new();
         let mut msg = Vec::with_capacity(512);
-        let (mut count, mut truncated, mut sd_dropped) = (0u64, 0u64, 0usize);
+        let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
         let mut issues = Issues::default();
         let mut malformed = None;
         for ev in chunk.records() {
@@ -386,7 +406,13 @@ impl OutputPlugin for SyslogOutput {
                     break;
                 }
             };
-            let m = self.mapping.message(&ev, &mut issues);
+            let mut rec = Issues::default();
+            let m = self.mapping.message(&ev, &mut rec);
+            issues.merge(rec);
+            if rec.no_message && self.drop_without_message {
+                dropped += 1;
+                continue;
+            }
             msg.clear();
             let outcome = match self.format {
                 Format::Rfc5424 => format::rfc5424(&mut msg, &m, &self.options),
@@ -403,7 +429,7 @@ impl OutputPlugin for SyslogOutput {
         if issues.bad_code {
             log::debug!("a severity or facility was not valid; its preset was used");
         }
-        if issues.no_message {
+        if issues.no_message && !self.drop_without_message {
             log::debug!("records without the message key were sent with an empty message");
         }
         if issues.bad_sd || sd_dropped > 0 {
@@ -452,6 +478,14 @@ impl OutputPlugin for SyslogOutput {
         self.metrics.bytes.add(bytes as f64, &[]);
         if truncated > 0 {
             self.metrics.truncated.add(truncated as f64, &[]);
+        }
+        // Counted once the chunk is through: a retried chunk would count its
+        // dropped records again.
+        if dropped > 0 {
+            log::warn!(
+                "{dropped} records without the message key were dropped (syslog_message_missing drop)"
+            );
+            self.metrics.dropped.add(dropped as f64, &[]);
         }
         match malformed {
             Some(e) => {

@@ -257,3 +257,59 @@ fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
     );
     assert_eq!(got.matches(&line).count(), 20_000);
 }
+
+#[test]
+fn records_without_a_message_are_sent_empty_or_dropped_and_counted() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = r.local_addr().unwrap().port();
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| m.str("other", "no log field"));
+    enc.record(T, |m| m.str("log", "kept"));
+    let data = enc.into_bytes();
+
+    let h = harness(&props(
+        port,
+        &[("mode", "udp"), ("syslog_message_missing", "drop")],
+    ));
+    assert_eq!(h.flush("t", &data), FlushResult::Ok);
+    let mut buf = [0u8; 512];
+    let n = r.recv(&mut buf).unwrap();
+    assert!(std::str::from_utf8(&buf[..n]).unwrap().ends_with(" kept"));
+    assert_eq!(h.host.metric("dropped_records_total", &[]), Some(1.0));
+    assert_eq!(h.host.metric("messages_total", &[]), Some(1.0));
+    assert!(h.host.logged(
+        log::Level::Warn,
+        "1 records without the message key were dropped"
+    ));
+
+    // The built-in output's behaviour, the default: an empty message.
+    let h = harness(&props(port, &[("mode", "udp")]));
+    assert_eq!(h.flush("t", &data), FlushResult::Ok);
+    let n = r.recv(&mut buf).unwrap();
+    assert!(std::str::from_utf8(&buf[..n])
+        .unwrap()
+        .ends_with("node app - - -"));
+    assert_eq!(h.host.metric("messages_total", &[]), Some(2.0));
+}
+
+#[test]
+fn ipv6_loopback() {
+    let Ok(l) = TcpListener::bind("[::1]:0") else {
+        println!("SKIPPED: no IPv6 loopback");
+        return;
+    };
+    let port = l.local_addr().unwrap().port().to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "tcp"),
+        ("host", "::1"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("syslog_bom", "off"),
+    ])
+    .unwrap();
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    drop(h);
+    let got = read_all(l.accept().unwrap().0);
+    assert!(got.ends_with(" plain"), "{got}");
+}
