@@ -180,6 +180,13 @@ add_library(flb-rust-shim STATIC
 target_include_directories(flb-rust-shim PUBLIC
   "${FLB_RS_ROOT}/include" "${FLB_RS_ROOT}/cmake/shim")
 target_link_libraries(flb-rust-shim PUBLIC fluent-bit-static flb-rust)
+# Fluent Bit 4.0 and later parse tls.min_version themselves (and keep it
+# from the plugin); 3.2 passes it on like any plugin key.
+file(READ "${PROJECT_SOURCE_DIR}/include/fluent-bit/flb_output.h" _flb_rs_output_h)
+string(FIND "${_flb_rs_output_h}" "tls_min_version" _flb_rs_has_min_version)
+if(_flb_rs_has_min_version GREATER -1)
+  target_compile_definitions(flb-rust-shim PRIVATE FLB_RS_HAVE_TLS_MIN_VERSION)
+endif()
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   # -Wextra without the two checks that Fluent Bit's own inline headers
   # (flb_sds.h, flb_log.h, flb_input.h) trip in every release.

@@ -40,6 +40,11 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
     flb_rs_shim_extra_add(&extra, p, "tls.crt_file", ins->tls_crt_file);
     flb_rs_shim_extra_add(&extra, p, "tls.key_file", ins->tls_key_file);
     flb_rs_shim_extra_add(&extra, p, "tls.key_passwd", ins->tls_key_passwd);
+    flb_rs_shim_extra_add(&extra, p, "tls.verify_hostname",
+                          ins->tls_verify_hostname ? "on" : NULL);
+#ifdef FLB_RS_HAVE_TLS_MIN_VERSION
+    flb_rs_shim_extra_add(&extra, p, "tls.min_version", ins->tls_min_version);
+#endif
 #endif
     ctx = flb_rs_shim_new(FLB_RS_KIND_OUTPUT, ins, ins->p->name,
                           flb_output_name(ins), ins->log_level,

@@ -113,6 +113,8 @@ config_struct! {
         pub tls_key_passwd as "tls.key_passwd": Option<String>,
         /// Server name for SNI and the certificate check.
         pub tls_vhost as "tls.vhost": Option<String>,
+        /// Oldest TLS version accepted: TLSv1.2 or TLSv1.3 (default: OpenSSL's).
+        pub tls_min_version as "tls.min_version": Option<String>,
     }
 }
 
@@ -218,6 +220,7 @@ impl OutputPlugin for SyslogOutput {
                     key_file: c.tls_key_file.clone(),
                     key_passwd: c.tls_key_passwd.clone(),
                     vhost: c.tls_vhost.clone(),
+                    min_version: c.tls_min_version.clone(),
                 })
                 .map_err(PluginError::new)?,
             )

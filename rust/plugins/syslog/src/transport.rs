@@ -15,7 +15,7 @@ use std::mem::MaybeUninit;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode};
+use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode, SslVersion};
 
 use crate::relp::{RelpError, Session};
 
@@ -66,6 +66,8 @@ pub struct TlsSettings {
     pub key_passwd: Option<String>,
     /// Name for SNI and the hostname check (default: the host).
     pub vhost: Option<String>,
+    /// Oldest protocol version accepted (TLSv1.2, TLSv1.3).
+    pub min_version: Option<String>,
 }
 
 /// A TLS client context, built once at init so that a bad CA or key file
@@ -121,6 +123,26 @@ impl Tls {
             .map_err(|e| err(&format!("tls.key_file {k}"), e))?;
             b.check_private_key()
                 .map_err(|e| err("tls.key_file does not match tls.crt_file", e))?;
+        }
+        if let Some(v) = &settings.min_version {
+            let version = match v
+                .trim()
+                .to_ascii_lowercase()
+                .replace(['v', '_'], "")
+                .as_str()
+            {
+                "tls1.2" | "1.2" => SslVersion::TLS1_2,
+                "tls1.3" | "1.3" => SslVersion::TLS1_3,
+                "tls1.1" | "1.1" => SslVersion::TLS1_1,
+                "tls1.0" | "tls1" | "1.0" => SslVersion::TLS1,
+                _ => {
+                    return Err(format!(
+                        "tls.min_version '{v}': expected TLSv1.2 or TLSv1.3"
+                    ))
+                }
+            };
+            b.set_min_proto_version(Some(version))
+                .map_err(|e| err("tls.min_version", e))?;
         }
         b.set_verify(if settings.verify {
             SslVerifyMode::PEER

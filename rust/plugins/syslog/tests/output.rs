@@ -313,3 +313,27 @@ fn ipv6_loopback() {
     let got = read_all(l.accept().unwrap().0);
     assert!(got.ends_with(" plain"), "{got}");
 }
+
+#[test]
+fn a_connection_the_receiver_reset_is_replaced_before_writing() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let h = harness(&props(port, &[]));
+    assert_eq!(h.flush("t", &chunk()), FlushResult::Ok);
+    let (first, _) = l.accept().unwrap();
+    // SO_LINGER 0: closing sends a reset instead of a FIN.
+    socket2::SockRef::from(&first)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut result = h.flush("t", &chunk());
+    while result == FlushResult::Retry && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        result = h.flush("t", &chunk());
+    }
+    assert_eq!(result, FlushResult::Ok);
+    drop(h);
+    let second = read_all(l.accept().unwrap().0);
+    assert_eq!(second, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
+}

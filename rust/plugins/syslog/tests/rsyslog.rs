@@ -46,6 +46,7 @@ struct Rsyslog {
     tcp_port: u16,
     udp_port: u16,
     relp_port: u16,
+    ptcp_port: u16,
 }
 
 /// A free loopback port (bound and released; rsyslog binds it next).
@@ -70,7 +71,8 @@ impl Rsyslog {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
-        let (tcp_port, udp_port, relp_port) = (free_port(), free_port(), free_port());
+        let (tcp_port, udp_port, relp_port, ptcp_port) =
+            (free_port(), free_port(), free_port(), free_port());
         let (tls_global, imtcp, relp_tls) = if tls {
             let c = common::certs::make(&dir);
             let relp_tls = format!(
@@ -102,11 +104,13 @@ main_queue(queue.type="Direct")
 {imtcp}
 module(load="imudp")
 module(load="imrelp")
+module(load="imptcp")
 template(name="fields" type="string"
          string="%pri%|%timereported:::date-rfc3339%|%hostname%|%app-name%|%procid%|%msgid%|%structured-data%|%msg%{END}\n")
 ruleset(name="r") {{ action(type="omfile" file="{out}" template="fields") }}
 input(type="imtcp" address="127.0.0.1" port="{tcp_port}" ruleset="r")
 input(type="imudp" address="127.0.0.1" port="{udp_port}" ruleset="r")
+input(type="imptcp" address="127.0.0.1" port="{ptcp_port}" ruleset="r")
 input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r"{relp_tls})
 "#,
             dir = dir.display(),
@@ -121,6 +125,7 @@ input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r"{relp_tls}
             tcp_port,
             udp_port,
             relp_port,
+            ptcp_port,
         };
         r.spawn();
         r
@@ -148,7 +153,7 @@ input(type="imrelp" address="127.0.0.1" port="{relp_port}" ruleset="r"{relp_tls}
             .spawn()
             .expect("start rsyslogd");
         let deadline = Instant::now() + Duration::from_secs(15);
-        for port in [self.tcp_port, self.relp_port] {
+        for port in [self.tcp_port, self.relp_port, self.ptcp_port] {
             while TcpStream::connect(("127.0.0.1", port)).is_err() {
                 assert!(
                     Instant::now() < deadline,
@@ -262,6 +267,15 @@ fn rsyslog_imtcp_parses_every_field_as_sent() {
     let Some(bin) = rsyslogd() else { return };
     let rs = Rsyslog::start(&bin, "tcp");
     let h = output(rs.tcp_port, "tcp");
+    assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Ok);
+    check_tricky(&rs.records(3));
+}
+
+#[test]
+fn rsyslog_imptcp_parses_every_field_as_sent() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start(&bin, "ptcp");
+    let h = output(rs.ptcp_port, "tcp");
     assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Ok);
     check_tricky(&rs.records(3));
 }
@@ -422,8 +436,13 @@ fn rsyslog_imtcp_over_tls_with_certificate_and_hostname_checks() {
         Harness::output::<SyslogOutput>(&p)
     };
     // Verified against the test CA, hostname checked (127.0.0.1 is in the
-    // certificate's SAN).
-    let h = tls_output(&[("tls.ca_file", ca), ("tls.verify_hostname", "on")]).unwrap();
+    // certificate's SAN), TLS 1.3 at least.
+    let h = tls_output(&[
+        ("tls.ca_file", ca),
+        ("tls.verify_hostname", "on"),
+        ("tls.min_version", "TLSv1.3"),
+    ])
+    .unwrap();
     assert_eq!(h.flush("t", &tricky_chunk()), FlushResult::Ok);
     check_tricky(&rs.records(3));
     drop(h);
