@@ -583,3 +583,40 @@ fn regex_free_check() -> impl Fn(&str) -> bool {
         }
     }
 }
+
+#[test]
+fn rsyslog_parses_rfc3164_as_sent() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start(&bin, "3164");
+    let port = rs.tcp_port.to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "tcp"),
+        ("port", &port),
+        ("syslog_format", "rfc3164"),
+        ("syslog_message_key", "log"),
+        ("syslog_severity_key", "level"),
+        ("syslog_hostname_preset", "web-1"),
+        ("syslog_appname_preset", "nginx"),
+        ("syslog_procid_key", "proc"),
+    ])
+    .unwrap();
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| {
+        m.str("log", "GET / 200");
+        m.str("level", "notice");
+        m.str("proc", "4242");
+    });
+    assert_eq!(h.flush("t", enc.as_bytes()), FlushResult::Ok);
+    let r = &rs.records(1)[0];
+    assert_eq!(r[0], "13", "user (1) * 8 + notice (5)");
+    // RFC 3164 has no year: rsyslog supplies the current one.
+    assert!(
+        r[1].get(4..)
+            .is_some_and(|t| t.starts_with("-11-24T23:05:09")),
+        "{}",
+        r[1]
+    );
+    assert_eq!(&r[2..5], ["web-1", "nginx", "4242"]);
+    // rsyslog keeps the space after "tag:" in MSG for RFC 3164.
+    assert_eq!(r[7].trim_start(), "GET / 200");
+}
