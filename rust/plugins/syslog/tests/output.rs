@@ -51,6 +51,19 @@ fn harness(p: &[(&'static str, String)]) -> Harness {
 const M1: &str = "<11>1 2026-11-24T23:05:09.123456Z web-1 app - - - first line\nsecond line";
 const M2: &str = "<14>1 2026-11-24T23:05:09.123456Z node app 42 - - plain";
 
+/// Flushes as Fluent Bit's retries would, until the chunk is delivered
+/// or 10 seconds pass (the backoff decides when a reconnect is tried).
+fn flush_until_delivered(h: &Harness, data: &[u8]) -> FlushResult {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let result = h.flush("t", data);
+        if result != FlushResult::Retry || Instant::now() > deadline {
+            return result;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn read_all(mut c: TcpStream) -> String {
     c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut s = String::new();
@@ -120,15 +133,7 @@ fn a_receiver_that_is_down_means_retry_then_delivery() {
     let l = TcpListener::bind(("127.0.0.1", port)).unwrap();
     // The backoff (at most a second here) decides when the next attempt is
     // made; until then each flush answers retry at once.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut result = FlushResult::Retry;
-    while result == FlushResult::Retry && Instant::now() < deadline {
-        result = h.flush("t", &chunk());
-        if result == FlushResult::Retry {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-    assert_eq!(result, FlushResult::Ok);
+    assert_eq!(flush_until_delivered(&h, &chunk()), FlushResult::Ok);
     drop(h);
     let got = read_all(l.accept().unwrap().0);
     assert_eq!(got, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
@@ -151,13 +156,7 @@ fn a_connection_the_receiver_closed_is_replaced_before_writing() {
     drop(first);
     // A blind write would go into the dead connection and be lost; the
     // output notices the close and delivers on a new connection.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut result = h.flush("t", &chunk());
-    while result == FlushResult::Retry && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        result = h.flush("t", &chunk());
-    }
-    assert_eq!(result, FlushResult::Ok);
+    assert_eq!(flush_until_delivered(&h, &chunk()), FlushResult::Ok);
     drop(h);
     let second = read_all(l.accept().unwrap().0);
     assert_eq!(second, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
@@ -240,13 +239,7 @@ fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
     // A receiver that reads gets the whole chunk on a fresh connection,
     // starting with a whole frame.
     let reader = std::thread::spawn(move || read_all(l.accept().unwrap().0));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut result = h.flush("t", &data);
-    while result == FlushResult::Retry && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        result = h.flush("t", &data);
-    }
-    assert_eq!(result, FlushResult::Ok);
+    assert_eq!(flush_until_delivered(&h, &data), FlushResult::Ok);
     drop(h);
     let got = reader.join().unwrap();
     let first = got.split(' ').next().unwrap();
@@ -326,13 +319,7 @@ fn a_connection_the_receiver_reset_is_replaced_before_writing() {
         .set_linger(Some(Duration::ZERO))
         .unwrap();
     drop(first);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut result = h.flush("t", &chunk());
-    while result == FlushResult::Retry && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-        result = h.flush("t", &chunk());
-    }
-    assert_eq!(result, FlushResult::Ok);
+    assert_eq!(flush_until_delivered(&h, &chunk()), FlushResult::Ok);
     drop(h);
     let second = read_all(l.accept().unwrap().0);
     assert_eq!(second, format!("{} {M1}{} {M2}", M1.len(), M2.len()));

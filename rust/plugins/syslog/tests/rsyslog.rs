@@ -335,34 +335,29 @@ fn seqs(text: &str) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
-    let Some(bin) = rsyslogd() else { return };
-    let mut rs = Rsyslog::start(&bin, "relp-kill");
-    let port = rs.relp_port.to_string();
-    let h = Harness::output::<SyslogOutput>(&[
-        ("mode", "relp"),
-        ("port", &port),
-        ("syslog_message_key", "log"),
-        ("relp_window", "32"),
-        ("relp_timeout", "2s"),
-        ("connect_timeout", "1s"),
-    ])
-    .unwrap();
-    let (chunks, per_chunk) = (40u64, 50u64);
+/// Sends `chunks` chunks of `per_chunk` numbered records through `h`,
+/// retrying each as Fluent Bit would, while rsyslogd is killed (-9) and
+/// restarted three times from another thread, each time once a further
+/// quarter of the records has reached its output file. Returns rsyslog,
+/// the output file's text and the number of retries.
+fn deliver_through_three_kills(
+    mut rs: Rsyslog,
+    h: &Harness,
+    chunks: u64,
+    per_chunk: u64,
+) -> (Rsyslog, String, u32) {
+    use std::sync::atomic::{AtomicBool, Ordering};
     let total = chunks * per_chunk;
     let out = rs.out.clone();
-
-    // Flushes run on this thread; rsyslogd is killed (-9) and restarted
-    // three times from another while they do, each time once a further
-    // quarter of the records has reached its output file.
+    let done = std::sync::Arc::new(AtomicBool::new(false));
+    let sending_done = done.clone();
+    // If losses keep a quarter from ever arriving, the sending ends first.
     let killer = std::thread::spawn(move || {
         for quarter in 1..=3u64 {
-            let deadline = Instant::now() + Duration::from_secs(60);
             while (seqs(&std::fs::read_to_string(&out).unwrap_or_default()).len() as u64)
                 < quarter * total / 4
             {
-                if Instant::now() > deadline {
+                if sending_done.load(Ordering::SeqCst) {
                     return rs;
                 }
                 std::thread::sleep(Duration::from_millis(5));
@@ -376,15 +371,36 @@ fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
     for c in 0..chunks {
         let data = numbered(c * per_chunk, per_chunk);
         let deadline = Instant::now() + Duration::from_secs(60);
-        // Fluent Bit's part: retry the same chunk until it is delivered.
         while h.flush("t", &data) == FlushResult::Retry {
             retries += 1;
             assert!(Instant::now() < deadline, "chunk {c} never delivered");
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+    done.store(true, Ordering::SeqCst);
     let rs = killer.join().unwrap();
-    let got = seqs(&std::fs::read_to_string(&rs.out).unwrap());
+    let text = std::fs::read_to_string(&rs.out).unwrap();
+    (rs, text, retries)
+}
+
+#[test]
+fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
+    let Some(bin) = rsyslogd() else { return };
+    let rs = Rsyslog::start(&bin, "relp-kill");
+    let port = rs.relp_port.to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "relp"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("relp_window", "32"),
+        ("relp_timeout", "2s"),
+        ("connect_timeout", "1s"),
+    ])
+    .unwrap();
+    let (chunks, per_chunk) = (40u64, 50u64);
+    let total = chunks * per_chunk;
+    let (_rs, text, retries) = deliver_through_three_kills(rs, &h, chunks, per_chunk);
+    let got = seqs(&text);
     let mut unique = got.clone();
     unique.sort_unstable();
     unique.dedup();
@@ -392,11 +408,9 @@ fn relp_loses_nothing_when_the_receiver_is_killed_and_restarted() {
         .filter(|s| unique.binary_search(s).is_err())
         .collect();
     println!(
-        "RELP with 3 kills: {} records sent, {} received, {} duplicates, {} retries",
-        total,
+        "RELP with 3 kills: {total} records sent, {} received, {} duplicates, {retries} retries",
         got.len(),
-        got.len() - unique.len(),
-        retries
+        got.len() - unique.len()
     );
     assert!(
         missing.is_empty(),
@@ -507,7 +521,7 @@ fn rsyslog_imrelp_over_mutual_tls() {
 #[test]
 fn tcp_with_receiver_kills_never_splits_a_frame_and_reports_its_losses() {
     let Some(bin) = rsyslogd() else { return };
-    let mut rs = Rsyslog::start(&bin, "tcp-kill");
+    let rs = Rsyslog::start(&bin, "tcp-kill");
     let port = rs.tcp_port.to_string();
     let h = Harness::output::<SyslogOutput>(&[
         ("mode", "tcp"),
@@ -520,42 +534,12 @@ fn tcp_with_receiver_kills_never_splits_a_frame_and_reports_its_losses() {
     .unwrap();
     let (chunks, per_chunk) = (40u64, 50u64);
     let total = chunks * per_chunk;
-    let out = rs.out.clone();
-    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sending_done = done.clone();
-    // Kills land once a further quarter of the records has arrived; if
-    // losses keep a quarter from ever arriving, the sending ends first.
-    let killer = std::thread::spawn(move || {
-        for quarter in 1..=3u64 {
-            while (seqs(&std::fs::read_to_string(&out).unwrap_or_default()).len() as u64)
-                < quarter * total / 4
-            {
-                if sending_done.load(std::sync::atomic::Ordering::SeqCst) {
-                    return rs;
-                }
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            rs.kill();
-            rs.spawn();
-        }
-        rs
-    });
-    for c in 0..chunks {
-        let data = numbered(c * per_chunk, per_chunk);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while h.flush("t", &data) == FlushResult::Retry {
-            assert!(Instant::now() < deadline, "chunk {c} never delivered");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    done.store(true, std::sync::atomic::Ordering::SeqCst);
-    let rs = killer.join().unwrap();
-    let text = std::fs::read_to_string(&rs.out).unwrap();
+    let (_rs, text, retries) = deliver_through_three_kills(rs, &h, chunks, per_chunk);
     // No frame was cut or glued to the next: every record rsyslog parsed
     // is one whole message as sent.
-    let want = regex_free_check();
+    let whole = regex_free_check();
     for rec in text.split(&format!("{END}\n")).filter(|r| !r.is_empty()) {
-        assert!(want(rec), "a damaged record reached rsyslog: {rec:?}");
+        assert!(whole(rec), "a damaged record reached rsyslog: {rec:?}");
     }
     let got = seqs(&text);
     let mut unique = got.clone();
@@ -565,7 +549,7 @@ fn tcp_with_receiver_kills_never_splits_a_frame_and_reports_its_losses() {
     // TCP has no acknowledgements: what the kernel accepted before a kill
     // can be lost. Said here, measured, not hidden.
     println!(
-        "TCP with 3 kills: {total} records sent, {} received, {lost} lost, {} duplicates",
+        "TCP with 3 kills: {total} records sent, {} received, {lost} lost, {} duplicates, {retries} retries",
         got.len(),
         got.len() - unique.len()
     );
