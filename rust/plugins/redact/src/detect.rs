@@ -1,0 +1,297 @@
+//! What to find: built-in detectors and user regular expressions.
+//!
+//! Every pattern runs on the `regex` crate, whose matching time is linear
+//! in the input whatever the pattern: no input can make a rule backtrack
+//! into exponential time. Detectors that a pattern alone cannot decide
+//! (card numbers need the Luhn check, IPv6 addresses a real parse) find
+//! candidates with a pattern and confirm each in code, so random digit runs
+//! and hex-with-colons are not masked.
+
+use std::ops::Range;
+
+use regex::Regex;
+
+/// A built-in detector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Builtin {
+    /// Payment card numbers: 13 to 19 digits, spaces or dashes between
+    /// groups allowed, that pass the Luhn check.
+    Card,
+    Email,
+    Ipv4,
+    Ipv6,
+    /// JSON Web Tokens: three base64url parts, the first two JSON objects.
+    Jwt,
+    /// The token of an `Authorization: Bearer <token>` header.
+    Bearer,
+    /// AWS access key ids (AKIA..., ASIA..., ...).
+    AwsKeyId,
+    /// The value of `password=...`, `"password": "..."` and similar pairs
+    /// (password, passwd, pwd, secret, token, api_key).
+    Password,
+}
+
+impl Builtin {
+    pub fn parse(name: &str) -> Result<Builtin, String> {
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "card" | "credit_card" | "pan" => Builtin::Card,
+            "email" => Builtin::Email,
+            "ipv4" => Builtin::Ipv4,
+            "ipv6" => Builtin::Ipv6,
+            "jwt" => Builtin::Jwt,
+            "bearer" => Builtin::Bearer,
+            "aws_key" | "aws_access_key_id" => Builtin::AwsKeyId,
+            "password" => Builtin::Password,
+            other => {
+                return Err(format!(
+                    "unknown detector '{other}' (card, email, ipv4, ipv6, jwt, bearer, aws_key, password)"
+                ))
+            }
+        })
+    }
+
+    /// The pattern, and which capture group is the part to replace.
+    fn pattern(self) -> (&'static str, usize) {
+        match self {
+            Builtin::Card => (r"\b\d(?:[ -]?\d){12,18}\b", 0),
+            Builtin::Email => (
+                r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b",
+                0,
+            ),
+            Builtin::Ipv4 => (
+                r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b",
+                0,
+            ),
+            Builtin::Ipv6 => (
+                r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]+)?",
+                0,
+            ),
+            Builtin::Jwt => (r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", 0),
+            Builtin::Bearer => (r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)", 1),
+            Builtin::AwsKeyId => (
+                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
+                0,
+            ),
+            Builtin::Password => (
+                r#"(?i)"?\b(?:password|passwd|pwd|secret|token|api[_-]?key)"?\s*[:=]\s*(?:"([^"]*)"|([^\s",;&}]+))"#,
+                0,
+            ),
+        }
+    }
+
+    /// Whether a candidate the pattern found really is one.
+    fn confirm(self, s: &str) -> bool {
+        match self {
+            Builtin::Card => luhn(s),
+            Builtin::Ipv6 => {
+                let addr = s.split('%').next().unwrap_or("");
+                addr.matches(':').count() >= 2 && addr.parse::<std::net::Ipv6Addr>().is_ok()
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The Luhn check over the digits of `s` (13 to 19 of them).
+pub fn luhn(s: &str) -> bool {
+    let digits: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+    if !(13..=19).contains(&digits.len()) {
+        return false;
+    }
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            if i % 2 == 1 {
+                let d2 = d * 2;
+                if d2 > 9 {
+                    d2 - 9
+                } else {
+                    d2
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// A compiled "what to find".
+#[derive(Debug, Clone)]
+pub struct Detector {
+    re: Regex,
+    group: usize,
+    builtin: Option<Builtin>,
+}
+
+impl Detector {
+    pub fn builtin(b: Builtin) -> Detector {
+        let (p, group) = b.pattern();
+        Detector {
+            // The built-in patterns are fixed and covered by tests.
+            re: Regex::new(p).unwrap_or_else(|e| unreachable!("built-in pattern {b:?}: {e}")),
+            group,
+            builtin: Some(b),
+        }
+    }
+
+    /// A user's regular expression; the whole match is replaced, or the
+    /// first capture group when the pattern has one.
+    pub fn regex(pattern: &str) -> Result<Detector, String> {
+        let re = regex::RegexBuilder::new(pattern)
+            .size_limit(10 << 20)
+            .build()
+            .map_err(|e| format!("invalid regular expression: {e}"))?;
+        let group = usize::from(re.captures_len() > 1);
+        Ok(Detector {
+            re,
+            group,
+            builtin: None,
+        })
+    }
+
+    /// Byte ranges of `text` to replace, in order, not overlapping.
+    pub fn find(&self, text: &str) -> Vec<Range<usize>> {
+        let mut out = Vec::new();
+        for caps in self.re.captures_iter(text) {
+            // Password pairs carry the value in group 1 (quoted) or 2.
+            let m = if self.builtin == Some(Builtin::Password) {
+                caps.get(1).or_else(|| caps.get(2))
+            } else {
+                caps.get(self.group)
+            };
+            let Some(m) = m else { continue };
+            if m.is_empty() {
+                continue;
+            }
+            if let Some(b) = self.builtin {
+                if !b.confirm(m.as_str()) {
+                    continue;
+                }
+                // An address is a whole token: not a piece of a longer run
+                // of hex digits and colons (a MAC-like string, say).
+                let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
+                if b == Builtin::Ipv6
+                    && (text[..m.start()].chars().next_back().is_some_and(hexish)
+                        || text[m.end()..].chars().next().is_some_and(hexish))
+                {
+                    continue;
+                }
+            }
+            out.push(m.range());
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(b: Builtin, text: &str) -> Vec<&str> {
+        Detector::builtin(b)
+            .find(text)
+            .into_iter()
+            .map(|r| &text[r])
+            .collect::<Vec<_>>()
+    }
+
+    #[test]
+    fn cards_pass_luhn_and_random_digits_do_not() {
+        assert_eq!(
+            found(Builtin::Card, "paid with 4111 1111 1111 1111 today"),
+            ["4111 1111 1111 1111"]
+        );
+        assert_eq!(
+            found(Builtin::Card, "card=5500-0000-0000-0004;"),
+            ["5500-0000-0000-0004"]
+        );
+        assert_eq!(
+            found(Builtin::Card, "amex 378282246310005"),
+            ["378282246310005"]
+        );
+        // Same length, fails Luhn: an order number, left alone.
+        assert!(found(Builtin::Card, "order 4111111111111112").is_empty());
+        // Too short, and a timestamp.
+        assert!(found(Builtin::Card, "pin 123456789012").is_empty());
+        assert!(found(Builtin::Card, "ts=1700000000123").is_empty());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(
+            found(Builtin::Email, "from jane.doe+x@mail.example.org."),
+            ["jane.doe+x@mail.example.org"]
+        );
+        assert!(found(Builtin::Email, "user@localhost and @handle and a@b").is_empty());
+    }
+
+    #[test]
+    fn ip_addresses() {
+        assert_eq!(
+            found(Builtin::Ipv4, "client 192.0.2.10:443 and 10.0.0.1"),
+            ["192.0.2.10", "10.0.0.1"]
+        );
+        assert!(found(Builtin::Ipv4, "999.1.1.1 and 1.2.3").is_empty());
+        assert_eq!(
+            found(Builtin::Ipv6, "from 2001:db8::1 and fe80::1%eth0"),
+            ["2001:db8::1", "fe80::1%eth0"]
+        );
+        assert_eq!(found(Builtin::Ipv6, "loopback ::1"), ["::1"]);
+        // Times and MAC-like runs are not addresses.
+        assert!(found(Builtin::Ipv6, "at 12:30:45 and aa:bb:cc:dd:ee:ff:00:11:22").is_empty());
+    }
+
+    #[test]
+    fn tokens_and_keys() {
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+        assert_eq!(found(Builtin::Jwt, &format!("token {jwt} end")), [jwt]);
+        assert!(found(Builtin::Jwt, "eyJ.notatoken").is_empty());
+        assert_eq!(
+            found(Builtin::Bearer, "Authorization: Bearer abc.def-123=="),
+            ["abc.def-123=="]
+        );
+        assert!(
+            found(Builtin::Bearer, "the bearer of news").len() == 1,
+            "a bare word after bearer is a token"
+        );
+        assert_eq!(
+            found(Builtin::AwsKeyId, "key AKIAIOSFODNN7EXAMPLE used"),
+            ["AKIAIOSFODNN7EXAMPLE"]
+        );
+        assert!(found(
+            Builtin::AwsKeyId,
+            "AKIAIOSFODNN7EXAMPL and XAKIAIOSFODNN7EXAMPLE"
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn password_pairs_keep_the_key_and_lose_the_value() {
+        assert_eq!(
+            found(Builtin::Password, "user=bob password=hunter2 next"),
+            ["hunter2"]
+        );
+        assert_eq!(
+            found(Builtin::Password, r#"{"password": "s3 cr3t", "x": 1}"#),
+            ["s3 cr3t"]
+        );
+        assert_eq!(
+            found(Builtin::Password, "PWD: abc;api_key=k-1&x"),
+            ["abc", "k-1"]
+        );
+        assert!(found(Builtin::Password, "passwords are checked").is_empty());
+    }
+
+    #[test]
+    fn user_regexes_replace_the_first_group_or_the_match() {
+        let d = Detector::regex(r"ssn=(\d{3}-\d{2}-\d{4})").unwrap();
+        assert_eq!(d.find("ssn=123-45-6789 ok").len(), 1);
+        let text = "ssn=123-45-6789 ok";
+        assert_eq!(&text[d.find(text)[0].clone()], "123-45-6789");
+        let e = Detector::regex("(unclosed").unwrap_err();
+        assert!(e.starts_with("invalid regular expression"), "{e}");
+    }
+}
