@@ -247,4 +247,48 @@ impl<'a> Chunk<'a> {
     pub fn records(&self) -> impl Iterator<Item = Result<Event<'a>, DecodeError>> {
         self.events().records()
     }
+
+    /// Ordinary records up to the first malformed event; afterwards
+    /// [`RecordsUntilError::error`] says what stopped them. The loop every
+    /// output writes: deliver the good prefix, then report the damage.
+    pub fn records_until_error(&self) -> RecordsUntilError<'a> {
+        RecordsUntilError {
+            events: self.events(),
+            error: None,
+        }
+    }
+}
+
+/// See [`Chunk::records_until_error`].
+pub struct RecordsUntilError<'a> {
+    events: Events<'a>,
+    error: Option<DecodeError>,
+}
+
+impl RecordsUntilError<'_> {
+    /// Why iteration stopped early, if it did.
+    pub fn error(&self) -> Option<&DecodeError> {
+        self.error.as_ref()
+    }
+
+    pub fn into_error(self) -> Option<DecodeError> {
+        self.error
+    }
+}
+
+impl<'a> Iterator for RecordsUntilError<'a> {
+    type Item = Event<'a>;
+
+    fn next(&mut self) -> Option<Event<'a>> {
+        loop {
+            match self.events.next()? {
+                Ok(ev) if ev.kind == EventKind::Record => return Some(ev),
+                Ok(_) => continue,
+                Err(e) => {
+                    self.error = Some(e);
+                    return None;
+                }
+            }
+        }
+    }
 }

@@ -184,3 +184,24 @@ fn rewriting_a_value_copies_containers_verbatim() {
     copy.value(&v);
     assert_eq!(copy.as_bytes(), &src[..]);
 }
+
+#[test]
+fn records_until_error_yields_the_good_prefix_and_keeps_the_error() {
+    let mut chunk = event(|w| w.event_time(EventTime::new(0xffff_ffff, 0)), true);
+    chunk.extend(event(|w| w.uint(1), true));
+    chunk.extend(event(|w| w.uint(2), false));
+    let good_len = chunk.len();
+    chunk.extend([0x92, 0xc1]);
+    chunk.extend(event(|w| w.uint(3), true));
+    let c = flb_rs_sdk::Chunk::new("t", &chunk);
+    let mut records = c.records_until_error();
+    let secs: Vec<i64> = (&mut records).map(|e| e.time.seconds).collect();
+    assert_eq!(secs, [1, 2], "group marker skipped, stops at the damage");
+    assert_eq!(records.error().map(|e| e.offset), Some(good_len + 1));
+
+    let clean = event(|w| w.uint(1), true);
+    let c = flb_rs_sdk::Chunk::new("t", &clean);
+    let mut records = c.records_until_error();
+    assert_eq!((&mut records).count(), 1);
+    assert!(records.into_error().is_none());
+}

@@ -59,15 +59,8 @@ impl OutputPlugin for JsonLinesOutput {
         let mut out = String::new();
         let mut written = 0u64;
         let mut unwritable = 0u64;
-        let mut malformed = None;
-        for ev in chunk.records() {
-            let ev = match ev {
-                Ok(ev) => ev,
-                Err(e) => {
-                    malformed = Some(e);
-                    break;
-                }
-            };
+        let mut records = chunk.records_until_error();
+        for ev in &mut records {
             self.line.clear();
             self.line.push('{');
             json::write_str(&mut self.line, &self.cfg.time_key);
@@ -109,7 +102,7 @@ impl OutputPlugin for JsonLinesOutput {
         if unwritable > 0 {
             self.dropped.add(unwritable as f64, &[]);
         }
-        match malformed {
+        match records.into_error() {
             // The records before the damage are written; the rest can never
             // be read, so retrying would only duplicate the good ones.
             Some(e) => {

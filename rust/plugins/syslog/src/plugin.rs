@@ -400,15 +400,8 @@ impl OutputPlugin for SyslogOutput {
         let mut msg = Vec::with_capacity(512);
         let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
         let mut issues = Issues::default();
-        let mut malformed = None;
-        for ev in chunk.records() {
-            let ev = match ev {
-                Ok(ev) => ev,
-                Err(e) => {
-                    malformed = Some(e);
-                    break;
-                }
-            };
+        let mut records = chunk.records_until_error();
+        for ev in &mut records {
             let mut rec = Issues::default();
             let m = self.mapping.message(&ev, &mut rec);
             issues.merge(rec);
@@ -490,7 +483,7 @@ impl OutputPlugin for SyslogOutput {
             );
             self.metrics.dropped.add(dropped as f64, &[]);
         }
-        match malformed {
+        match records.into_error() {
             Some(e) => {
                 log::error!(
                     "malformed chunk (tag {}): {e}; {count} records before it were sent, the rest is dropped",
