@@ -7,6 +7,7 @@
 
 pub mod format;
 pub mod framing;
+pub mod input;
 pub mod mapping;
 mod plugin;
 pub mod relp;
