@@ -9,7 +9,7 @@
 #
 # Cache variables (all optional):
 #   FLB_RUST_FEATURES   cargo features of flb-rs = which plugins to link
-#                       (semicolon or comma separated; default: example,syslog)
+#                       (semicolon or comma separated; default: example,syslog,redact)
 #   FLB_RUST_PROFILE    cargo profile; default from CMAKE_BUILD_TYPE:
 #                       Debug -> dev, otherwise release, or release-small
 #                       when FLB_SMALL is On
@@ -56,7 +56,7 @@ endif()
 
 # ---- profile, target, offline --------------------------------------------
 
-set(FLB_RUST_FEATURES "example,syslog" CACHE STRING "Cargo features of flb-rs: the Rust plugins to link")
+set(FLB_RUST_FEATURES "example,syslog,redact" CACHE STRING "Cargo features of flb-rs: the Rust plugins to link")
 set(FLB_RUST_PROFILE "" CACHE STRING "Cargo profile for flb-rs (empty: from CMAKE_BUILD_TYPE)")
 set(FLB_RUST_TARGET "" CACHE STRING "Rust target triple (empty: host, or derived when cross-compiling)")
 if(EXISTS "${FLB_RS_ROOT}/vendor")
@@ -157,11 +157,13 @@ add_custom_target(flb-rust-cargo DEPENDS "${_flb_rs_lib}")
 
 # The native libraries the staticlib needs on the target (what
 # `--print native-static-libs` lists for Linux; Fluent Bit links them too).
-# rs_syslog's TLS uses the system OpenSSL, the one Fluent Bit links.
+# rs_syslog's TLS and rs_redact's keyed hash use the system OpenSSL, the one
+# Fluent Bit links.
 find_package(Threads REQUIRED)
 set(_flb_rs_native "Threads::Threads;${CMAKE_DL_LIBS};m;rt;util")
 string(FIND ",${_flb_rs_features}," ",syslog," _flb_rs_has_syslog)
-if(_flb_rs_has_syslog GREATER -1)
+string(FIND ",${_flb_rs_features}," ",redact," _flb_rs_has_redact)
+if(_flb_rs_has_syslog GREATER -1 OR _flb_rs_has_redact GREATER -1)
   find_package(OpenSSL REQUIRED)
   set(_flb_rs_native "OpenSSL::SSL;OpenSSL::Crypto;${_flb_rs_native}")
 endif()

@@ -6,4 +6,5 @@ set(FLB_RS_PLUGIN_LIST
   "filter:rs_example_set:example"
   "output:rs_example_jsonl:example"
   "output:rs_syslog:syslog"
+  "filter:rs_redact:redact"
 )

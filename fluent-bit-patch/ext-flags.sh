@@ -5,12 +5,12 @@
 #   cmake /path/to/fluent-bit $(fluent-bit-patch/ext-flags.sh) ...
 #
 # Only plugins whose cargo feature is in FLB_RUST_FEATURES (environment,
-# comma-separated, default "example,syslog") are listed; the same value is passed
+# comma-separated, default "example,syslog,redact") are listed; the same value is passed
 # on to cmake. Note that Fluent Bit builds these plugin directories in
 # place, inside cmake/ext/ of this checkout.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-features=${FLB_RUST_FEATURES:-example,syslog}
+features=${FLB_RUST_FEATURES:-example,syslog,redact}
 in="" filter="" out=""
 for entry in $(sed -n 's/^ *"\([a-z]*:[a-z0-9_]*:[a-z0-9_-]*\)".*/\1/p' "$root/cmake/plugins.cmake"); do
     kind=${entry%%:*}

@@ -15,7 +15,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors syslog-tcp hot-reload valgrind)
+       config-errors syslog-tcp redact redact-config-error hot-reload valgrind)
 
 if [ -z "${FLB_BIN:-}" ]; then
     echo "e2e: SKIPPED: FLB_BIN is not set; build Fluent Bit with -DFLB_RUST=On and"
@@ -290,6 +290,54 @@ while data:
     data = data[sp + 1 + length:]; n += 1
 assert n == 20, n
 PY
+}
+
+# Skips the calling test when FLB_BIN was built without plugin $1.
+has_plugin() {
+    "$FLB_BIN" -h 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | awk -v p="$1" '$1 == p { f = 1 } END { exit !f }' && return 0
+    echo "  skipped ($1 is not in this fluent-bit; FLB_RUST_FEATURES lacks it)"
+    skipped=$((skipped + 1))
+    return 1
+}
+
+# dummy -> rs_redact -> rs_example_jsonl: the exact records out, records
+# without a match untouched, and the per-rule metrics.
+test_redact() {
+    has_plugin rs_redact || return 0
+    local out=$work/redact.jsonl log=$work/redact.log port=$((20000 + RANDOM % 20000))
+    start_fb "$log" -q -f 1 -H -P "$port" -L 127.0.0.1 \
+        -i dummy -t app -p samples=30 -p rate=100 \
+        -p 'dummy={"log":"paid 4111-1111-1111-1111 as bob@example.com, order 4111-1111-1111-1112","user":{"mail":["a@b.io","none"],"ip":"10.0.0.1"},"password":"hunter2","n":7}' \
+        -i dummy -t app -p samples=20 -p rate=100 -p 'dummy={"log":"nothing to see from 10.0.0.1"}' \
+        -F rs_redact -m app -p 'rule=card detector=card action=keep_last:4' -p 'rule=email detector=email' \
+        -p "rule=ip fields=\$user['ip'] detector=ipv4 action=mask:<ip>" -p 'rule=pw fields=password action=drop' \
+        -o rs_example_jsonl -m app -p path="$out" -p include_tag=off
+    wait_for '[ "$(lines "$out")" -ge 50 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 50 records; $(tail -3 "$log")"; return 1; }
+    local body
+    wait_for 'body=$(http_get "$port" /api/v2/metrics/prometheus 2>/dev/null); echo "$body" | grep -q "fluentbit_rs_redact_records_scanned_total{name=\"rs_redact.0\",rule=\"card\"} 50"' 15
+    local rc=$?
+    stop_fb "$fb_pid"
+    [ $rc -eq 0 ] || fail "scanned metric: $(echo "$body" | grep rs_redact | head -8)" || return 1
+    local want got
+    want=$(printf '%s\n' \
+        '{"log":"nothing to see from 10.0.0.1"}' \
+        '{"log":"paid ***************1111 as [REDACTED], order 4111-1111-1111-1112","user":{"mail":["[REDACTED]","none"],"ip":"<ip>"},"n":7}')
+    got=$(without_date "$out" | sort -u)
+    [ "$got" = "$want" ] || fail "records: $(diff <(echo "$want") <(echo "$got") | head -6)" || return 1
+    [ "$(without_date "$out" | grep -c nothing)" -eq 20 ] || fail "untouched records lost" || return 1
+    for m in 'fields_changed_total{name="rs_redact.0",rule="card"} 30' 'fields_changed_total{name="rs_redact.0",rule="email"} 60' \
+             'fields_changed_total{name="rs_redact.0",rule="ip"} 30' 'fields_changed_total{name="rs_redact.0",rule="pw"} 30' \
+             'records_changed_total{name="rs_redact.0"} 30'; do
+        echo "$body" | grep -qF "fluentbit_rs_redact_$m" || fail "metric $m: $(echo "$body" | grep rs_redact_ | head -12)" || return 1
+    done
+}
+
+# A rule that does not compile stops start-up, naming the rule.
+test_redact_config_error() {
+    has_plugin rs_redact || return 0
+    expect_config_error "rule 'tok': invalid regular expression" -i dummy \
+        -F rs_redact -m '*' -p 'rule=ok detector=email' -p 'rule=tok regex=(unclosed' -o null || return 1
+    expect_config_error "rule 'x': unknown detector 'visa'" -i dummy -F rs_redact -m '*' -p 'rule=x detector=visa' -o null || return 1
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

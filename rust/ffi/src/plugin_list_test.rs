@@ -12,6 +12,7 @@ fn feature_enabled(feature: &str) -> bool {
     match feature {
         "example" => cfg!(feature = "example"),
         "syslog" => cfg!(feature = "syslog"),
+        "redact" => cfg!(feature = "redact"),
         "testkit" => cfg!(feature = "testkit"),
         other => panic!("cmake/plugins.cmake names unknown feature '{other}'"),
     }

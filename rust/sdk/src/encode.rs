@@ -324,19 +324,37 @@ impl EventEncoder {
         metadata: Option<&Value<'_>>,
         body: impl FnOnce(&mut MapWriter<'_>),
     ) {
+        let metadata = match metadata {
+            Some(Value::Map(m)) => Some(m.raw()),
+            _ => None,
+        };
+        self.event_head(time, metadata);
+        self.w.map(body);
+        self.records += 1;
+    }
+
+    /// Writes an event from an already encoded body map, and metadata map
+    /// when given (V2 only): for plugins that rebuild a record with a
+    /// [`Writer`] of their own, such as one that rewrites nested values.
+    pub fn record_encoded(&mut self, time: EventTime, metadata: Option<&[u8]>, body: &[u8]) {
+        self.event_head(time, metadata);
+        self.w.raw(body);
+        self.records += 1;
+    }
+
+    /// Everything of an event before its body.
+    fn event_head(&mut self, time: EventTime, metadata: Option<&[u8]>) {
         self.w.array_len(2);
         match self.format {
             EventFormat::V2 => {
                 self.w.array_len(2);
                 self.w.event_time(time);
                 match metadata {
-                    Some(m @ Value::Map(_)) => self.w.value(m),
-                    _ => self.w.map_len(0),
+                    Some(m) => self.w.raw(m),
+                    None => self.w.map_len(0),
                 }
             }
             EventFormat::Legacy => self.w.event_time(time),
         }
-        self.w.map(body);
-        self.records += 1;
     }
 }

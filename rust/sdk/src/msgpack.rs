@@ -353,6 +353,17 @@ enum Head {
     Map(usize),
 }
 
+/// One step of a streaming read (see [`Reader::read_token`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Token<'a> {
+    /// An array header; its `n` items follow, unread.
+    Array(usize),
+    /// A map header; its `n` key/value pairs follow, unread.
+    Map(usize),
+    /// A complete value that is not a container.
+    Scalar(Value<'a>),
+}
+
 /// A cursor over a msgpack buffer.
 #[derive(Clone)]
 pub struct Reader<'a> {
@@ -493,6 +504,26 @@ impl<'a> Reader<'a> {
             _ => {
                 self.pos = start;
                 Ok(None)
+            }
+        }
+    }
+
+    /// Reads one scalar, or only the header of a container, leaving the
+    /// cursor on its first child. Walking a tree this way touches every
+    /// byte once, however deep the nesting; [`Reader::read_value`] validates
+    /// a container to its end on every call, so descending with it costs
+    /// depth times size.
+    pub fn read_token(&mut self) -> Result<Token<'a>, DecodeError> {
+        let marker = rmp::Marker::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
+            offset: self.pos,
+            kind: DecodeErrorKind::Truncated,
+        })?);
+        match self.head()? {
+            Head::Array(n) => Ok(Token::Array(n)),
+            Head::Map(n) => Ok(Token::Map(n)),
+            Head::Payload { len } => {
+                let p = self.take(len)?;
+                Ok(Token::Scalar(scalar(marker, p)))
             }
         }
     }

@@ -168,6 +168,11 @@ pub trait FilterPlugin: Sized + Send + 'static {
     /// replacement to `out` (usually with [`EventEncoder::record_with_metadata`]).
     fn filter(&mut self, event: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
 
+    /// Called once after the last record of each chunk: the place to publish
+    /// counts gathered per record (each metric update is a call into the
+    /// host, too dear to make per record).
+    fn chunk_done(&mut self) {}
+
     fn exit(&mut self) {}
 }
 

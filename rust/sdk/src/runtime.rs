@@ -108,12 +108,16 @@ impl<P: OutputPlugin> DynOutput for P {
 
 pub trait DynFilter: Send {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+    fn chunk_done(&mut self);
     fn exit(&mut self);
 }
 
 impl<P: FilterPlugin> DynFilter for P {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
         FilterPlugin::filter(self, event, tag, out)
+    }
+    fn chunk_done(&mut self) {
+        FilterPlugin::chunk_done(self)
     }
     fn exit(&mut self) {
         FilterPlugin::exit(self)
@@ -426,6 +430,7 @@ fn run_filter(plugin: &mut dyn DynFilter, tag: &str, data: &[u8]) -> FilterOutco
         }
         done = ev.offset + ev.raw.len();
     }
+    plugin.chunk_done();
     match out {
         None => FilterOutcome::Unchanged,
         Some(mut o) => {

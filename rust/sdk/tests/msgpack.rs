@@ -180,3 +180,32 @@ fn random_bytes_never_panic() {
         let _ = flb_rs_sdk::Events::new(&buf).count();
     }
 }
+
+#[test]
+fn tokens_walk_a_tree_one_header_at_a_time() {
+    use flb_rs_sdk::msgpack::Token;
+    // {"a": [1, "x"], "b": {}}
+    let mut w = Writer::new();
+    w.map_len(2);
+    w.str("a");
+    w.array_len(2);
+    w.uint(1);
+    w.str("x");
+    w.str("b");
+    w.map_len(0);
+    let buf = w.into_bytes();
+    let mut r = Reader::new(&buf);
+    let mut got = Vec::new();
+    while !r.is_empty() {
+        got.push(match r.read_token().unwrap() {
+            Token::Map(n) => format!("map{n}"),
+            Token::Array(n) => format!("array{n}"),
+            Token::Scalar(Value::Str(s)) => s.to_str().unwrap().to_string(),
+            Token::Scalar(v) => format!("{v:?}"),
+        });
+    }
+    assert_eq!(got, ["map2", "a", "array2", "UInt(1)", "x", "b", "map0"]);
+    // A truncated header is an error, not a panic.
+    assert!(Reader::new(&[0xdc, 0x00]).read_token().is_err());
+    assert!(Reader::new(&[]).read_token().is_err());
+}

@@ -6,6 +6,9 @@ use openssl::hash::MessageDigest;
 use openssl::pkey::PKey;
 use openssl::sign::Signer;
 
+/// The text that `mask` puts in place of what was found.
+pub const DEFAULT_MASK: &str = "[REDACTED]";
+
 /// A replacement.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -30,7 +33,7 @@ impl Action {
             None => (s, None),
         };
         match (name.trim().to_ascii_lowercase().as_str(), arg) {
-            ("mask", None) => Ok(Action::Mask("[REDACTED]".into())),
+            ("mask", None) => Ok(Action::Mask(DEFAULT_MASK.into())),
             ("mask", Some(t)) => Ok(Action::Mask(t.to_string())),
             ("keep_last", Some(n)) => n
                 .trim()

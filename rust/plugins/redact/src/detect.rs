@@ -67,7 +67,13 @@ impl Builtin {
                 0,
             ),
             Builtin::Jwt => (r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", 0),
-            Builtin::Bearer => (r"(?i)\bbearer\s+([A-Za-z0-9\-._~+/]+=*)", 1),
+            // After an `Authorization:` (or `authorization=`, `"authorization": "`),
+            // or at the start of the value (a field holding the header):
+            // "the bearer of bad news" is prose, not a token.
+            Builtin::Bearer => (
+                r#"(?i)(?:\bauthorization"?\s*[:=]\s*"?|^\s*)bearer\s+([A-Za-z0-9\-._~+/]+=*)"#,
+                1,
+            ),
             Builtin::AwsKeyId => (
                 r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
                 0,
@@ -170,19 +176,34 @@ impl Detector {
                 if !b.confirm(m.as_str()) {
                     continue;
                 }
-                // An address is a whole token: not a piece of a longer run
-                // of hex digits and colons (a MAC-like string, say).
-                let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
-                if b == Builtin::Ipv6
-                    && (text[..m.start()].chars().next_back().is_some_and(hexish)
-                        || text[m.end()..].chars().next().is_some_and(hexish))
-                {
+                if !whole_token(b, text, m.range()) {
                     continue;
                 }
             }
             out.push(m.range());
         }
         out
+    }
+}
+
+/// An address is a whole token, not a piece of a longer run: a MAC-like
+/// string of hex and colons for IPv6, a version number such as `1.2.3.4.5`
+/// for IPv4.
+fn whole_token(b: Builtin, text: &str, r: Range<usize>) -> bool {
+    let before = text[..r.start].chars().next_back();
+    let mut after = text[r.end..].chars();
+    match b {
+        Builtin::Ipv6 => {
+            let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
+            !before.is_some_and(hexish) && !after.next().is_some_and(hexish)
+        }
+        Builtin::Ipv4 => {
+            let dotted_before = before == Some('.');
+            let dotted_after =
+                after.next() == Some('.') && after.next().is_some_and(|c| c.is_ascii_digit());
+            !dotted_before && !dotted_after
+        }
+        _ => true,
     }
 }
 
@@ -235,6 +256,11 @@ mod tests {
             ["192.0.2.10", "10.0.0.1"]
         );
         assert!(found(Builtin::Ipv4, "999.1.1.1 and 1.2.3").is_empty());
+        assert!(
+            found(Builtin::Ipv4, "v1.2.3.4.5 and 10.1.2.3.4").is_empty(),
+            "versions and OIDs are not addresses"
+        );
+        assert_eq!(found(Builtin::Ipv4, "from 10.1.2.3."), ["10.1.2.3"]);
         assert_eq!(
             found(Builtin::Ipv6, "from 2001:db8::1 and fe80::1%eth0"),
             ["2001:db8::1", "fe80::1%eth0"]
@@ -253,9 +279,18 @@ mod tests {
             found(Builtin::Bearer, "Authorization: Bearer abc.def-123=="),
             ["abc.def-123=="]
         );
+        assert_eq!(
+            found(Builtin::Bearer, r#"{"authorization":"Bearer t0k3n"}"#),
+            ["t0k3n"]
+        );
+        assert_eq!(
+            found(Builtin::Bearer, " Bearer t0k3n"),
+            ["t0k3n"],
+            "a header's value"
+        );
         assert!(
-            found(Builtin::Bearer, "the bearer of news").len() == 1,
-            "a bare word after bearer is a token"
+            found(Builtin::Bearer, "the bearer of news; Authorization: Bearer").is_empty(),
+            "prose, and a header without a token"
         );
         assert_eq!(
             found(Builtin::AwsKeyId, "key AKIAIOSFODNN7EXAMPLE used"),

@@ -1,9 +1,16 @@
-//! Redaction of secrets and personal data (work in progress): detectors
-//! and actions. The filter plugin that applies rules to record fields
-//! follows.
+//! `rs_redact`, a filter that redacts secrets and personal data from
+//! records in linear time: built-in detectors and user regular expressions
+//! (the `regex` crate: no backtracking), applied by rules to chosen fields
+//! or to every string, with a mask, a partial mask, a keyed hash or removal.
+//! Records without a match pass through untouched and unencoded.
 
 pub mod action;
 pub mod detect;
+mod plugin;
+pub mod rule;
+pub mod walk;
+
+pub use plugin::{RedactConfig, RedactFilter};
 
 #[cfg(test)]
 mod linear_time {

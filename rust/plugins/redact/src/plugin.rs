@@ -1,0 +1,148 @@
+//! `rs_redact`: the filter that applies the rules to every record.
+
+use flb_rs_sdk::prelude::*;
+use flb_rs_sdk::Writer;
+
+use crate::rule::Rule;
+use crate::walk::{rewrite, scan};
+
+config_struct! {
+    pub struct RedactConfig {
+        /// A rule: NAME [fields=*|KEY|$path,...] [scope=body|metadata|both]
+        /// [action=mask|mask:TEXT|keep_last:N|hash|drop]
+        /// [detector=card|email|ipv4|ipv6|jwt|bearer|aws_key|password | regex=RE].
+        /// Repeatable; rules apply in order.
+        pub rule: Multi<String>,
+        /// Secret for the hash action (HMAC-SHA256). Keep it out of the
+        /// configuration file, e.g. ${REDACT_HASH_KEY}.
+        pub hash_key: Option<String>,
+    }
+}
+
+pub struct RedactFilter {
+    rules: Vec<Rule>,
+    /// Per rule, counted per record and published once per chunk.
+    scanned: Vec<u64>,
+    changed: Vec<u64>,
+    changed_records: u64,
+    scanned_total: Counter,
+    changed_total: Counter,
+    records_changed_total: Counter,
+    body: Writer,
+    meta: Writer,
+}
+
+impl FilterPlugin for RedactFilter {
+    const NAME: &'static str = "rs_redact";
+    const DESCRIPTION: &'static str =
+        "Redact secrets and personal data (cards, e-mail, IPs, tokens, passwords, regexes)";
+    type Config = RedactConfig;
+
+    fn new(cfg: RedactConfig, ctx: &InitContext) -> Result<Self, PluginError> {
+        let key = cfg.hash_key.as_deref();
+        let rules = cfg
+            .rule
+            .0
+            .iter()
+            .map(|line| Rule::parse(line, key).map_err(PluginError::new))
+            .collect::<Result<Vec<_>, _>>()?;
+        if rules.is_empty() {
+            return Err(PluginError::new(
+                "no rule: add at least one 'rule NAME ... detector=... | regex=...'",
+            ));
+        }
+        for (i, r) in rules.iter().enumerate() {
+            if rules[..i].iter().any(|o| o.name == r.name) {
+                return Err(PluginError::new(format!(
+                    "rule '{}' is defined twice: rule names label the metrics, make them unique",
+                    r.name
+                )));
+            }
+        }
+        log::info!(
+            "{} rule(s): {}",
+            rules.len(),
+            rules
+                .iter()
+                .map(|r| r.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(RedactFilter {
+            scanned: vec![0; rules.len()],
+            changed: vec![0; rules.len()],
+            changed_records: 0,
+            scanned_total: ctx.counter(
+                "records_scanned_total",
+                "Records a rule looked at",
+                &["rule"],
+            )?,
+            changed_total: ctx.counter(
+                "fields_changed_total",
+                "Fields a rule masked, hashed or dropped",
+                &["rule"],
+            )?,
+            records_changed_total: ctx.counter(
+                "records_changed_total",
+                "Records with at least one change",
+                &[],
+            )?,
+            rules,
+            body: Writer::new(),
+            meta: Writer::new(),
+        })
+    }
+
+    fn filter(&mut self, ev: &Event<'_>, _tag: &str, out: &mut EventEncoder) -> Decision {
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.body || (r.metadata && ev.metadata.is_some()) {
+                self.scanned[i] += 1;
+            }
+        }
+        let body_plan = scan(&ev.body, &self.rules, false, &mut self.changed);
+        let meta_plan = ev
+            .metadata
+            .as_ref()
+            .map(|m| (m, scan(m, &self.rules, true, &mut self.changed)));
+        let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());
+        if body_plan.is_empty() && !meta_changed {
+            // The common case: nothing found, nothing encoded.
+            return Decision::Keep;
+        }
+        self.body.clear();
+        self.meta.clear();
+        let written =
+            rewrite(&ev.body, &body_plan, &mut self.body).and_then(|()| match &meta_plan {
+                Some((m, plan)) => rewrite(m, plan, &mut self.meta),
+                None => Ok(()),
+            });
+        if let Err(e) = written {
+            // Cannot happen for a record that was read whole; if it does,
+            // the record goes rather than pass with what it should not hold.
+            log::error!("record dropped: unreadable while redacting: {e}");
+            return Decision::Drop;
+        }
+        let metadata = meta_plan.as_ref().map(|_| self.meta.as_bytes());
+        out.record_encoded(ev.time, metadata, self.body.as_bytes());
+        self.changed_records += 1;
+        Decision::Replace
+    }
+
+    fn chunk_done(&mut self) {
+        for (i, r) in self.rules.iter().enumerate() {
+            if self.scanned[i] > 0 {
+                self.scanned_total.add(self.scanned[i] as f64, &[&r.name]);
+            }
+            if self.changed[i] > 0 {
+                self.changed_total.add(self.changed[i] as f64, &[&r.name]);
+            }
+        }
+        if self.changed_records > 0 {
+            self.records_changed_total
+                .add(self.changed_records as f64, &[]);
+        }
+        self.scanned.iter_mut().for_each(|n| *n = 0);
+        self.changed.iter_mut().for_each(|n| *n = 0);
+        self.changed_records = 0;
+    }
+}

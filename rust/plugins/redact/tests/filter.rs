@@ -1,0 +1,223 @@
+//! `rs_redact` through the same runtime Fluent Bit drives: chunks in,
+//! exact records out, metrics and configuration errors.
+
+use flb_rs_redact::RedactFilter;
+use flb_rs_sdk::json;
+use flb_rs_sdk::runtime::FilterOutcome;
+use flb_rs_sdk::testing::Harness;
+use flb_rs_sdk::{EventEncoder, EventTime, Events, Value, Writer};
+
+/// One event: (metadata as (k, v) pairs, body as (k, v) pairs).
+type Ev<'a> = (&'a [(&'a str, &'a str)], &'a [(&'a str, &'a str)]);
+
+fn chunk(events: &[Ev<'_>]) -> Vec<u8> {
+    let mut enc = EventEncoder::new();
+    for (i, (meta, body)) in events.iter().enumerate() {
+        let mut m = Writer::new();
+        m.map(|w| meta.iter().for_each(|(k, v)| w.str(k, v)));
+        let mb = m.into_bytes();
+        let meta = Value::from_slice(&mb).unwrap();
+        enc.record_with_metadata(
+            EventTime::new(1_700_000_000 + i as i64, 5),
+            Some(&meta),
+            |w| body.iter().for_each(|(k, v)| w.str(k, v)),
+        );
+    }
+    enc.into_bytes()
+}
+
+/// Each event as `time meta body`, JSON for the maps.
+fn lines(data: &[u8]) -> Vec<String> {
+    Events::new(data)
+        .map(|e| {
+            let e = e.unwrap();
+            format!(
+                "{}.{} {} {}",
+                e.time.seconds,
+                e.time.nanos,
+                json::to_string(&Value::Map(e.metadata.unwrap())).unwrap(),
+                json::to_string(&Value::Map(e.body)).unwrap()
+            )
+        })
+        .collect()
+}
+
+fn run(props: &[(&str, &str)], events: &[Ev<'_>]) -> (Harness, Option<Vec<String>>) {
+    let h = Harness::filter::<RedactFilter>(props).unwrap();
+    let out = match h.filter_chunk("app", &chunk(events)) {
+        FilterOutcome::Unchanged => None,
+        FilterOutcome::Modified(b) => Some(lines(&b)),
+    };
+    (h, out)
+}
+
+const ALL_DETECTORS: &[(&str, &str)] = &[
+    ("rule", "card detector=card action=keep_last:4"),
+    ("rule", "email detector=email"),
+    ("rule", "ipv4 detector=ipv4 action=mask:<ip>"),
+    ("rule", "ipv6 detector=ipv6 action=mask:<ip6>"),
+    ("rule", "jwt detector=jwt action=mask:<jwt>"),
+    ("rule", "bearer detector=bearer action=mask:<token>"),
+    ("rule", "aws detector=aws_key action=mask:<aws>"),
+    ("rule", "password detector=password action=mask:***"),
+];
+
+#[test]
+fn every_detector_on_a_realistic_record() {
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    let msg = format!(
+        "pay 4111 1111 1111 1111 by bob@example.com from 10.1.2.3 and 2001:db8::1 jwt {jwt} \
+         Authorization: Bearer abc.def-123 key AKIAIOSFODNN7EXAMPLE password=hunter2 done"
+    );
+    let (h, out) = run(ALL_DETECTORS, &[(&[("src", "fe80::1")], &[("log", &msg)])]);
+    assert_eq!(
+        out.unwrap(),
+        [
+            r#"1700000000.5 {"src":"fe80::1"} {"log":"pay ***************1111 by [REDACTED] from <ip> and <ip6> jwt <jwt> Authorization: Bearer <token> key <aws> password=*** done"}"#
+        ]
+    );
+    for (rule, changed) in [
+        ("card", 1.0),
+        ("email", 1.0),
+        ("ipv4", 1.0),
+        ("ipv6", 1.0),
+        ("jwt", 1.0),
+        ("bearer", 1.0),
+        ("aws", 1.0),
+        ("password", 1.0),
+    ] {
+        assert_eq!(
+            h.host.metric("records_scanned_total", &[rule]),
+            Some(1.0),
+            "{rule}"
+        );
+        assert_eq!(
+            h.host.metric("fields_changed_total", &[rule]),
+            Some(changed),
+            "{rule}"
+        );
+    }
+    assert_eq!(h.host.metric("records_changed_total", &[]), Some(1.0));
+}
+
+#[test]
+fn near_misses_pass_untouched_and_unencoded() {
+    let near = [
+        // 16 digits failing Luhn; a 12-digit order number; a phone number.
+        "order 4111 1111 1111 1112 ref 123456789012 call +1 555 010 9999",
+        // Not addresses: no TLD, an @handle, a version string, a MAC.
+        "user@localhost @handle v1.2.3.4.5 999.1.1.1 00:1a:2b:3c:4d:5e",
+        // Not a JWT (two parts), not AWS (too short), "passwords" in prose.
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0 AKIA1234 the password policy changed",
+        // The bearer of news, a header without a token, a short hex run.
+        "the bearer of bad news; deadbeef:cafe:f00d; Authorization: Bearer",
+    ];
+    let bodies: Vec<[(&str, &str); 1]> = near.iter().map(|m| [("log", *m)]).collect();
+    let events: Vec<Ev<'_>> = bodies.iter().map(|b| (&[][..], &b[..])).collect();
+    let (h, out) = run(ALL_DETECTORS, &events);
+    assert_eq!(
+        out, None,
+        "nothing to redact: the chunk is reported unchanged"
+    );
+    assert_eq!(h.host.metric("records_scanned_total", &["card"]), Some(4.0));
+    assert_eq!(h.host.metric("fields_changed_total", &["card"]), None);
+    assert_eq!(h.host.metric("records_changed_total", &[]), None);
+}
+
+#[test]
+fn only_changed_records_are_rewritten() {
+    let (_, out) = run(
+        &[("rule", "e detector=email fields=$user,msg")],
+        &[
+            (&[], &[("msg", "nothing here")]),
+            (&[], &[("msg", "write to a@b.io"), ("other", "c@d.io")]),
+            (&[("k", "v")], &[("msg", "x")]),
+        ],
+    );
+    assert_eq!(
+        out.unwrap(),
+        [
+            r#"1700000000.5 {} {"msg":"nothing here"}"#,
+            r#"1700000001.5 {} {"msg":"write to [REDACTED]","other":"c@d.io"}"#,
+            r#"1700000002.5 {"k":"v"} {"msg":"x"}"#,
+        ]
+    );
+}
+
+#[test]
+fn metadata_only_when_asked() {
+    let events: &[Ev<'_>] = &[(&[("client", "10.0.0.9")], &[("msg", "from 10.0.0.9")])];
+    let (_, body_only) = run(&[("rule", "ip detector=ipv4")], events);
+    assert_eq!(
+        body_only.unwrap(),
+        [r#"1700000000.5 {"client":"10.0.0.9"} {"msg":"from [REDACTED]"}"#]
+    );
+    let (_, meta_only) = run(&[("rule", "ip detector=ipv4 scope=metadata")], events);
+    assert_eq!(
+        meta_only.unwrap(),
+        [r#"1700000000.5 {"client":"[REDACTED]"} {"msg":"from 10.0.0.9"}"#]
+    );
+    let (_, both) = run(
+        &[("rule", "ip detector=ipv4 scope=both action=drop")],
+        events,
+    );
+    assert_eq!(both.unwrap(), [r#"1700000000.5 {} {}"#]);
+}
+
+#[test]
+fn hash_is_stable_and_keyed() {
+    let props = |key: &'static str| [("rule", "e detector=email action=hash"), ("hash_key", key)];
+    let events: &[Ev<'_>] = &[
+        (&[], &[("a", "bob@example.com")]),
+        (&[], &[("a", "to bob@example.com")]),
+    ];
+    let (_, one) = run(&props("k1"), events);
+    let (_, again) = run(&props("k1"), events);
+    let (_, other) = run(&props("k2"), events);
+    let one = one.unwrap();
+    assert_eq!(one, again.unwrap());
+    assert_ne!(one, other.unwrap());
+    let token = |l: &str| l.split("[h:").nth(1).unwrap()[..16].to_string();
+    assert_eq!(token(&one[0]), token(&one[1]), "same value, same token");
+    assert!(!one.concat().contains("bob"));
+}
+
+#[test]
+fn config_errors_name_the_rule() {
+    let err = |props: &[(&str, &str)]| Harness::filter::<RedactFilter>(props).err().unwrap().0;
+    assert_eq!(
+        err(&[]),
+        "no rule: add at least one 'rule NAME ... detector=... | regex=...'"
+    );
+    assert!(
+        err(&[("rule", "tok regex=(abc")]).starts_with("rule 'tok': invalid regular expression")
+    );
+    assert!(
+        err(&[("rule", "h detector=email action=hash")]).contains("rule 'h': hash needs hash_key")
+    );
+    assert!(
+        err(&[("rule", "a detector=email"), ("rule", "a detector=jwt")])
+            .contains("rule 'a' is defined twice")
+    );
+    // A pattern too big to compile in bounded memory is refused, not run.
+    assert!(err(&[("rule", "big regex=(\\w{1000}){1000}")])
+        .starts_with("rule 'big': invalid regular expression"));
+}
+
+#[test]
+fn legacy_events_come_back_as_v2() {
+    let mut enc = EventEncoder::with_format(flb_rs_sdk::EventFormat::Legacy);
+    enc.record(EventTime::new(7, 0), |w| w.str("m", "mail x@y.io"));
+    let h = Harness::filter::<RedactFilter>(&[("rule", "e detector=email")]).unwrap();
+    let FilterOutcome::Modified(out) = h.filter_chunk("t", enc.as_bytes()) else {
+        panic!("expected a change")
+    };
+    let ev = Events::new(&out).next().unwrap().unwrap();
+    // What a filter returns is V2, as Fluent Bit's own filters write it.
+    assert_eq!(ev.format, flb_rs_sdk::EventFormat::V2);
+    assert_eq!(ev.time, EventTime::new(7, 0));
+    assert_eq!(
+        json::to_string(&Value::Map(ev.body)).unwrap(),
+        r#"{"m":"mail [REDACTED]"}"#
+    );
+}
