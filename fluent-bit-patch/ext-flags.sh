@@ -18,7 +18,8 @@ for entry in $(sed -n 's/^ *"\([a-z]*:[a-z0-9_]*:[a-z0-9_-]*\)".*/\1/p' "$root/c
     name=${rest%%:*}
     feature=${rest#*:}
     case ",$features," in *",$feature,"*) ;; *) continue ;; esac
-    item="$name=$root/cmake/ext/$name"
+    case $kind in input) id=in_$name ;; filter) id=filter_$name ;; *) id=out_$name ;; esac
+    item="$id=$root/cmake/ext/$id"
     case $kind in
         input) in="${in:+$in,}$item" ;;
         filter) filter="${filter:+$filter,}$item" ;;

@@ -46,14 +46,20 @@ fn cmake_plugin_list_matches_the_registry() {
         .collect();
     assert!(!listed.is_empty());
     for (kind, name, feature) in &listed {
+        // The CMake id, as FlbRust.cmake's flb_rust_plugin_id makes it.
+        let id = match kind.as_str() {
+            "input" => format!("in_{name}"),
+            "filter" => format!("filter_{name}"),
+            _ => format!("out_{name}"),
+        };
         let ext = format!(
-            "{}/../../cmake/ext/{name}/CMakeLists.txt",
+            "{}/../../cmake/ext/{id}/CMakeLists.txt",
             env!("CARGO_MANIFEST_DIR")
         );
         let ext = std::fs::read_to_string(&ext).unwrap_or_default();
         assert!(
             ext.contains(&format!("flb_rust_ext_plugin({kind} {name})")),
-            "cmake/ext/{name}/CMakeLists.txt is missing or does not declare {kind} {name}"
+            "cmake/ext/{id}/CMakeLists.txt is missing or does not declare {kind} {name}"
         );
         if feature_enabled(feature) {
             assert!(
