@@ -189,6 +189,12 @@ string(FIND "${_flb_rs_output_h}" "tls_min_version" _flb_rs_has_min_version)
 if(_flb_rs_has_min_version GREATER -1)
   target_compile_definitions(flb-rust-shim PRIVATE FLB_RS_HAVE_TLS_MIN_VERSION)
 endif()
+# 5.0 and later parse tls.verify_client_cert for inputs.
+file(READ "${PROJECT_SOURCE_DIR}/include/fluent-bit/flb_input.h" _flb_rs_input_h)
+string(FIND "${_flb_rs_input_h}" "tls_verify_client" _flb_rs_has_verify_client)
+if(_flb_rs_has_verify_client GREATER -1)
+  target_compile_definitions(flb-rust-shim PRIVATE FLB_RS_HAVE_TLS_VERIFY_CLIENT)
+endif()
 if(CMAKE_C_COMPILER_ID MATCHES "GNU|Clang")
   # -Wextra without the two checks that Fluent Bit's own inline headers
   # (flb_sds.h, flb_log.h, flb_input.h) trip in every release.

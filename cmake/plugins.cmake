@@ -6,5 +6,6 @@ set(FLB_RS_PLUGIN_LIST
   "filter:rs_example_set:example"
   "output:rs_example_jsonl:example"
   "output:rs_syslog:syslog"
+  "input:rs_syslog:syslog"
   "filter:rs_redact:redact"
 )

@@ -50,6 +50,36 @@ void flb_rs_shim_extra_add(struct flb_rs_shim_extra *extra,
                            const flb_rs_plugin *plugin,
                            const char *key, const char *value);
 
+/* True when `plugin` declares the configuration key `key`. */
+int flb_rs_shim_declares(const flb_rs_plugin *plugin, const char *key);
+
+/* The tls.* keys Fluent Bit parses itself for inputs and outputs alike,
+ * from the fields of the same names in both instance structs. */
+#ifdef FLB_HAVE_TLS
+#ifdef FLB_RS_HAVE_TLS_MIN_VERSION
+#define FLB_RS_SHIM_TLS_MIN_VERSION(extra, p, ins) \
+    flb_rs_shim_extra_add(extra, p, "tls.min_version", (ins)->tls_min_version)
+#else
+#define FLB_RS_SHIM_TLS_MIN_VERSION(extra, p, ins) ((void) 0)
+#endif
+#define FLB_RS_SHIM_TLS_EXTRAS(extra, p, ins)                                         \
+    do {                                                                              \
+        flb_rs_shim_extra_add(extra, p, "tls", (ins)->use_tls ? "on" : NULL);         \
+        flb_rs_shim_extra_add(extra, p, "tls.verify", (ins)->tls_verify ? NULL : "off"); \
+        flb_rs_shim_extra_add(extra, p, "tls.vhost", (ins)->tls_vhost);               \
+        flb_rs_shim_extra_add(extra, p, "tls.ca_path", (ins)->tls_ca_path);           \
+        flb_rs_shim_extra_add(extra, p, "tls.ca_file", (ins)->tls_ca_file);           \
+        flb_rs_shim_extra_add(extra, p, "tls.crt_file", (ins)->tls_crt_file);         \
+        flb_rs_shim_extra_add(extra, p, "tls.key_file", (ins)->tls_key_file);         \
+        flb_rs_shim_extra_add(extra, p, "tls.key_passwd", (ins)->tls_key_passwd);     \
+        flb_rs_shim_extra_add(extra, p, "tls.verify_hostname",                        \
+                              (ins)->tls_verify_hostname ? "on" : NULL);              \
+        FLB_RS_SHIM_TLS_MIN_VERSION(extra, p, ins);                                   \
+    } while (0)
+#else
+#define FLB_RS_SHIM_TLS_EXTRAS(extra, p, ins) ((void) 0)
+#endif
+
 /* What the shim keeps per instance; `host_ins` of every host callback. */
 struct flb_rs_shim_ctx {
     const flb_rs_plugin *plugin;

@@ -283,25 +283,34 @@ struct flb_config_map *flb_rs_shim_config_map(uint32_t kind, const char *name)
     return map;
 }
 
-void flb_rs_shim_extra_add(struct flb_rs_shim_extra *extra,
-                           const flb_rs_plugin *plugin,
-                           const char *key, const char *value)
+int flb_rs_shim_declares(const flb_rs_plugin *plugin, const char *key)
 {
     const flb_rs_config_key *k;
     size_t i;
 
-    if (value == NULL || plugin == NULL || extra->count == FLB_RS_SHIM_EXTRA_MAX) {
-        return;
+    if (plugin == NULL) {
+        return 0;
     }
     for (i = 0; i < plugin->config_key_count; i++) {
         k = flb_rs_plugin_config_key(plugin, i);
         if (k != NULL && strcasecmp(k->name, key) == 0) {
-            extra->kv[extra->count][0] = key;
-            extra->kv[extra->count][1] = value;
-            extra->count++;
-            return;
+            return 1;
         }
     }
+    return 0;
+}
+
+void flb_rs_shim_extra_add(struct flb_rs_shim_extra *extra,
+                           const flb_rs_plugin *plugin,
+                           const char *key, const char *value)
+{
+    if (value == NULL || extra->count == FLB_RS_SHIM_EXTRA_MAX ||
+        !flb_rs_shim_declares(plugin, key)) {
+        return;
+    }
+    extra->kv[extra->count][0] = key;
+    extra->kv[extra->count][1] = value;
+    extra->count++;
 }
 
 const char *flb_rs_shim_description(uint32_t kind, const char *name)

@@ -38,12 +38,27 @@ static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
                    void *data)
 {
     struct flb_rs_shim_ctx *ctx;
+    struct flb_rs_shim_extra extra = {0};
+    const flb_rs_plugin *p = flb_rs_plugin_find(FLB_RS_KIND_INPUT, ins->p->name);
+    char port[16];
     int fd;
 
     (void) data;
+    /* Fluent Bit parses these itself for every input and keeps them out
+     * of the property list; a Rust plugin that declares them gets them. */
+    flb_rs_shim_extra_add(&extra, p, "listen", ins->host.listen);
+    if (ins->host.port > 0) {
+        snprintf(port, sizeof(port), "%d", ins->host.port);
+        flb_rs_shim_extra_add(&extra, p, "port", port);
+    }
+    FLB_RS_SHIM_TLS_EXTRAS(&extra, p, ins);
+#ifdef FLB_RS_HAVE_TLS_VERIFY_CLIENT
+    flb_rs_shim_extra_add(&extra, p, "tls.verify_client_cert",
+                          ins->tls_verify_client ? "on" : NULL);
+#endif
     ctx = flb_rs_shim_new(FLB_RS_KIND_INPUT, ins, ins->p->name,
                           flb_input_name(ins), ins->log_level,
-                          &ins->properties, NULL, ins->cmt);
+                          &ins->properties, &extra, ins->cmt);
     if (ctx == NULL) {
         return -1;
     }
@@ -88,4 +103,8 @@ void flb_rs_shim_describe_input(struct flb_input_plugin *p)
     p->cb_pause = cb_pause;
     p->cb_resume = cb_resume;
     p->cb_exit = flb_rs_shim_exit;
+    /* Fluent Bit refuses `tls on` for an input without this flag. */
+    if (flb_rs_shim_declares(flb_rs_plugin_find(FLB_RS_KIND_INPUT, p->name), "tls")) {
+        p->flags |= FLB_IO_OPT_TLS;
+    }
 }

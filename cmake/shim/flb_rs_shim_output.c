@@ -31,21 +31,7 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
         snprintf(port, sizeof(port), "%d", ins->host.port);
         flb_rs_shim_extra_add(&extra, p, "port", port);
     }
-#ifdef FLB_HAVE_TLS
-    flb_rs_shim_extra_add(&extra, p, "tls", ins->use_tls ? "on" : NULL);
-    flb_rs_shim_extra_add(&extra, p, "tls.verify", ins->tls_verify ? NULL : "off");
-    flb_rs_shim_extra_add(&extra, p, "tls.vhost", ins->tls_vhost);
-    flb_rs_shim_extra_add(&extra, p, "tls.ca_path", ins->tls_ca_path);
-    flb_rs_shim_extra_add(&extra, p, "tls.ca_file", ins->tls_ca_file);
-    flb_rs_shim_extra_add(&extra, p, "tls.crt_file", ins->tls_crt_file);
-    flb_rs_shim_extra_add(&extra, p, "tls.key_file", ins->tls_key_file);
-    flb_rs_shim_extra_add(&extra, p, "tls.key_passwd", ins->tls_key_passwd);
-    flb_rs_shim_extra_add(&extra, p, "tls.verify_hostname",
-                          ins->tls_verify_hostname ? "on" : NULL);
-#ifdef FLB_RS_HAVE_TLS_MIN_VERSION
-    flb_rs_shim_extra_add(&extra, p, "tls.min_version", ins->tls_min_version);
-#endif
-#endif
+    FLB_RS_SHIM_TLS_EXTRAS(&extra, p, ins);
     ctx = flb_rs_shim_new(FLB_RS_KIND_OUTPUT, ins, ins->p->name,
                           flb_output_name(ins), ins->log_level,
                           &ins->properties, &extra, ins->cmt);

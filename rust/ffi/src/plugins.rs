@@ -12,6 +12,8 @@ pub(crate) static PLUGINS: &[PluginEntry] = &[
     PluginEntry::output::<flb_rs_example::JsonLinesOutput>(),
     #[cfg(feature = "syslog")]
     PluginEntry::output::<flb_rs_syslog::SyslogOutput>(),
+    #[cfg(feature = "syslog")]
+    PluginEntry::input::<flb_rs_syslog::SyslogInput>(),
     #[cfg(feature = "redact")]
     PluginEntry::filter::<flb_rs_redact::RedactFilter>(),
     #[cfg(feature = "testkit")]

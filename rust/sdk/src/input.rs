@@ -22,6 +22,28 @@ pub(crate) struct Batch {
     pub tag: Option<String>,
     pub data: Vec<u8>,
     pub records: usize,
+    /// Told once the host has taken the batch (see [`Emitter::emit_confirmed`]).
+    pub confirm: Option<Sender<()>>,
+}
+
+/// The host's acceptance of one batch, awaited by a plugin that must not
+/// acknowledge its source before (a RELP server, say).
+pub struct Delivery {
+    done: Receiver<()>,
+    stop: Receiver<()>,
+}
+
+impl Delivery {
+    /// Waits until the host has taken the batch (`Ok`), the instance stops
+    /// (`Stopped`: the batch may never be taken), or `timeout` passes
+    /// (`Full`: not yet taken; wait again).
+    pub fn wait(&self, timeout: Duration) -> Result<(), EmitError> {
+        crossbeam_channel::select! {
+            recv(self.done) -> r => r.map_err(|_| EmitError::Stopped),
+            recv(self.stop) -> _ => Err(EmitError::Stopped),
+            default(timeout) => Err(EmitError::Full),
+        }
+    }
 }
 
 /// Why an emit did not queue the events.
@@ -94,6 +116,24 @@ impl Emitter {
         }
         self.wake();
         Ok(())
+    }
+
+    /// Queues the events like [`Emitter::emit`] and returns a [`Delivery`]
+    /// that completes once the host has taken them: in Fluent Bit, once
+    /// they are in a chunk, so that a sender can be acknowledged.
+    pub fn emit_confirmed(&self, events: EventEncoder) -> Result<Delivery, EmitError> {
+        let (done_tx, done) = crossbeam_channel::bounded(1);
+        let mut batch = batch(None, events);
+        batch.confirm = Some(done_tx);
+        crossbeam_channel::select! {
+            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
+            recv(self.stop) -> _ => return Err(EmitError::Stopped),
+        }
+        self.wake();
+        Ok(Delivery {
+            done,
+            stop: self.stop.clone(),
+        })
     }
 
     /// Queues the events if there is room now (for sources that cannot wait,
@@ -169,6 +209,7 @@ fn batch(tag: Option<&str>, events: EventEncoder) -> Batch {
         tag: tag.map(str::to_string),
         records: events.records(),
         data: events.into_bytes(),
+        confirm: None,
     }
 }
 
@@ -271,10 +312,50 @@ impl Queue {
                 self.pending = Some(b);
                 break;
             }
+            if let Some(c) = &b.confirm {
+                let _ = c.try_send(());
+            }
             appended += b.records;
         }
         // Work left: make sure the host comes back for it.
         let _ = (&*self.notify_tx).write(&[1]);
         appended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_record() -> EventEncoder {
+        let mut e = EventEncoder::new();
+        e.record(crate::EventTime::new(1, 0), |m| m.str("k", "v"));
+        e
+    }
+
+    #[test]
+    fn a_delivery_completes_only_when_the_host_took_the_batch() {
+        let (mut q, emitter) = Queue::new(4).unwrap();
+        let d = emitter.emit_confirmed(one_record()).unwrap();
+        let short = Duration::from_millis(20);
+        assert_eq!(d.wait(short), Err(EmitError::Full), "queued, not taken");
+        // The host refuses it (paused): still not delivered.
+        assert_eq!(q.collect(&mut |_, _| false), 0);
+        assert_eq!(d.wait(short), Err(EmitError::Full));
+        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(d.wait(short), Ok(()));
+    }
+
+    #[test]
+    fn a_delivery_fails_when_the_instance_stops() {
+        let (mut q, emitter) = Queue::new(4).unwrap();
+        let d = emitter.emit_confirmed(one_record()).unwrap();
+        q.close();
+        assert_eq!(d.wait(Duration::from_secs(5)), Err(EmitError::Stopped));
+        assert_eq!(
+            q.undelivered(),
+            1,
+            "the batch is still counted as undelivered"
+        );
     }
 }

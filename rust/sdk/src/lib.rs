@@ -32,7 +32,7 @@ pub use encode::{EventEncoder, MapWriter, Writer};
 pub use event::{Chunk, Event, EventFormat, EventKind, EventTime, Events};
 pub use msgpack::{DecodeError, MapRef, RawStr, Value};
 pub use plugin::{
-    Decision, EmitError, Emitter, FilterPlugin, FlushResult, InitContext, InputPlugin,
+    Decision, Delivery, EmitError, Emitter, FilterPlugin, FlushResult, InitContext, InputPlugin,
     OutputPlugin, PluginError, Spawner,
 };
 pub use runtime::{PluginEntry, PluginKind};

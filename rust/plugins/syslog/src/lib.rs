@@ -1,9 +1,11 @@
-//! `rs_syslog`, a syslog output for Fluent Bit: RFC 5424 and RFC 3164 over
-//! UDP, TCP and Unix sockets (TLS and RELP to come), built to lose nothing
-//! silently.
-
-//! The syslog output (work in progress): message formatting per RFC 5424
-//! and RFC 3164. Transports and the plugin itself follow.
+//! `rs_syslog`: syslog for Fluent Bit in both directions, built to lose
+//! nothing silently.
+//!
+//! - The output (`plugin`, `format`, `mapping`, `framing`, `transport`,
+//!   `relp`): records as RFC 5424 or RFC 3164 messages over UDP, TCP, TLS,
+//!   RELP and Unix sockets.
+//! - The input (`input`): a receiver for the same transports that parses
+//!   both formats into records.
 
 pub mod format;
 pub mod framing;
@@ -11,6 +13,8 @@ pub mod input;
 pub mod mapping;
 mod plugin;
 pub mod relp;
-pub mod transport;
-pub use plugin::{SyslogConfig, SyslogOutput};
 pub mod time;
+pub mod transport;
+
+pub use input::{SyslogInput, SyslogInputConfig};
+pub use plugin::{SyslogConfig, SyslogOutput};

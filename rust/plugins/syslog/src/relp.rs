@@ -27,6 +27,8 @@ pub enum RelpError {
     },
     /// The server broke the protocol or closed the session.
     Protocol(String),
+    /// A frame announced more data than allowed (its length).
+    TooLong(usize),
 }
 
 impl fmt::Display for RelpError {
@@ -35,6 +37,7 @@ impl fmt::Display for RelpError {
             RelpError::Io(e) => write!(f, "{e}"),
             RelpError::Refused { status } => write!(f, "the RELP server refused: {status}"),
             RelpError::Protocol(m) => write!(f, "RELP protocol error: {m}"),
+            RelpError::TooLong(n) => write!(f, "RELP frame of {n} bytes is too long"),
         }
     }
 }
@@ -66,6 +69,15 @@ pub fn write_frame(out: &mut Vec<u8>, txnr: u32, command: &str, data: &[u8]) {
 /// Parses one complete frame at the start of `buf`; `Ok(None)` when more
 /// bytes are needed. Returns the frame and its length.
 pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, RelpError> {
+    parse_frame_limited(buf, MAX_RESPONSE)
+}
+
+/// [`parse_frame`] for frames with up to `max_data` bytes of data (a
+/// server's limit on syslog messages); more is [`RelpError::TooLong`].
+pub fn parse_frame_limited(
+    buf: &[u8],
+    max_data: usize,
+) -> Result<Option<(Frame, usize)>, RelpError> {
     let bad = |m: &str| RelpError::Protocol(m.to_string());
     let field = |from: usize| -> Result<Option<(&[u8], usize)>, RelpError> {
         match buf[from..].iter().position(|&b| b == b' ' || b == b'\n') {
@@ -98,8 +110,8 @@ pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, RelpError> {
     };
     let txnr = number(txnr, "transaction number")? as u32;
     let len = number(len, "data length")?;
-    if len > MAX_RESPONSE {
-        return Err(bad("response too long"));
+    if len > max_data {
+        return Err(RelpError::TooLong(len));
     }
     let command = String::from_utf8_lossy(command).into_owned();
     let (data, end) = if len == 0 {

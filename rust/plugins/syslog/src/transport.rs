@@ -88,62 +88,9 @@ impl std::fmt::Debug for Tls {
 
 impl Tls {
     pub fn new(settings: TlsSettings) -> Result<Tls, String> {
-        let err = |what: &str, e: openssl::error::ErrorStack| format!("{what}: {e}");
-        let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| err("TLS", e))?;
-        match (&settings.ca_file, &settings.ca_path) {
-            (None, None) => b
-                .set_default_verify_paths()
-                .map_err(|e| err("system CA store", e))?,
-            (file, path) => {
-                if let Some(f) = file {
-                    b.set_ca_file(f)
-                        .map_err(|e| err(&format!("tls.ca_file {f}"), e))?;
-                }
-                if let Some(p) = path {
-                    b.cert_store_mut()
-                        .add_lookup(openssl::x509::store::X509Lookup::hash_dir())
-                        .and_then(|l| l.add_dir(p, SslFiletype::PEM))
-                        .map_err(|e| err(&format!("tls.ca_path {p}"), e))?;
-                }
-            }
-        }
-        if let Some(c) = &settings.crt_file {
-            b.set_certificate_chain_file(c)
-                .map_err(|e| err(&format!("tls.crt_file {c}"), e))?;
-        }
-        if let Some(k) = &settings.key_file {
-            match &settings.key_passwd {
-                None => b.set_private_key_file(k, SslFiletype::PEM),
-                Some(pass) => {
-                    let pem = std::fs::read(k).map_err(|e| format!("tls.key_file {k}: {e}"))?;
-                    openssl::pkey::PKey::private_key_from_pem_passphrase(&pem, pass.as_bytes())
-                        .and_then(|key| b.set_private_key(&key))
-                }
-            }
-            .map_err(|e| err(&format!("tls.key_file {k}"), e))?;
-            b.check_private_key()
-                .map_err(|e| err("tls.key_file does not match tls.crt_file", e))?;
-        }
-        if let Some(v) = &settings.min_version {
-            let version = match v
-                .trim()
-                .to_ascii_lowercase()
-                .replace(['v', '_'], "")
-                .as_str()
-            {
-                "tls1.2" | "1.2" => SslVersion::TLS1_2,
-                "tls1.3" | "1.3" => SslVersion::TLS1_3,
-                "tls1.1" | "1.1" => SslVersion::TLS1_1,
-                "tls1.0" | "tls1" | "1.0" => SslVersion::TLS1,
-                _ => {
-                    return Err(format!(
-                        "tls.min_version '{v}': expected TLSv1.2 or TLSv1.3"
-                    ))
-                }
-            };
-            b.set_min_proto_version(Some(version))
-                .map_err(|e| err("tls.min_version", e))?;
-        }
+        let mut b =
+            SslConnector::builder(SslMethod::tls_client()).map_err(|e| format!("TLS: {e}"))?;
+        configure_context(&mut b, &settings, true)?;
         b.set_verify(if settings.verify {
             SslVerifyMode::PEER
         } else {
@@ -165,6 +112,73 @@ impl Tls {
         cfg.connect(name, tcp)
             .map_err(|e| io::Error::other(format!("TLS handshake with {name}: {e}")))
     }
+}
+
+/// What a TLS client and a TLS server set up alike: trusted CAs (the
+/// system's store when none is given and `system_store` is true), the own
+/// certificate and key, the oldest protocol version. Every error names the
+/// key whose file or value is wrong.
+pub(crate) fn configure_context(
+    b: &mut openssl::ssl::SslContextBuilder,
+    settings: &TlsSettings,
+    system_store: bool,
+) -> Result<(), String> {
+    let err = |what: &str, e: openssl::error::ErrorStack| format!("{what}: {e}");
+    match (&settings.ca_file, &settings.ca_path) {
+        (None, None) if system_store => b
+            .set_default_verify_paths()
+            .map_err(|e| err("system CA store", e))?,
+        (file, path) => {
+            if let Some(f) = file {
+                b.set_ca_file(f)
+                    .map_err(|e| err(&format!("tls.ca_file {f}"), e))?;
+            }
+            if let Some(p) = path {
+                b.cert_store_mut()
+                    .add_lookup(openssl::x509::store::X509Lookup::hash_dir())
+                    .and_then(|l| l.add_dir(p, SslFiletype::PEM))
+                    .map_err(|e| err(&format!("tls.ca_path {p}"), e))?;
+            }
+        }
+    }
+    if let Some(c) = &settings.crt_file {
+        b.set_certificate_chain_file(c)
+            .map_err(|e| err(&format!("tls.crt_file {c}"), e))?;
+    }
+    if let Some(k) = &settings.key_file {
+        match &settings.key_passwd {
+            None => b.set_private_key_file(k, SslFiletype::PEM),
+            Some(pass) => {
+                let pem = std::fs::read(k).map_err(|e| format!("tls.key_file {k}: {e}"))?;
+                openssl::pkey::PKey::private_key_from_pem_passphrase(&pem, pass.as_bytes())
+                    .and_then(|key| b.set_private_key(&key))
+            }
+        }
+        .map_err(|e| err(&format!("tls.key_file {k}"), e))?;
+        b.check_private_key()
+            .map_err(|e| err("tls.key_file does not match tls.crt_file", e))?;
+    }
+    if let Some(v) = &settings.min_version {
+        let version = match v
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['v', '_'], "")
+            .as_str()
+        {
+            "tls1.2" | "1.2" => SslVersion::TLS1_2,
+            "tls1.3" | "1.3" => SslVersion::TLS1_3,
+            "tls1.1" | "1.1" => SslVersion::TLS1_1,
+            "tls1.0" | "tls1" | "1.0" => SslVersion::TLS1,
+            _ => {
+                return Err(format!(
+                    "tls.min_version '{v}': expected TLSv1.2 or TLSv1.3"
+                ))
+            }
+        };
+        b.set_min_proto_version(Some(version))
+            .map_err(|e| err("tls.min_version", e))?;
+    }
+    Ok(())
 }
 
 /// A TCP connection, plain or inside TLS.

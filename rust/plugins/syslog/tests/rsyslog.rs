@@ -6,7 +6,7 @@
 //! (`CI` set) a missing rsyslogd is a failure, since .ci/run installs it.
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,7 +16,7 @@ use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
 use flb_rs_syslog::SyslogOutput;
 
 mod common;
-use common::END;
+use common::{free_port, END};
 
 fn rsyslogd() -> Option<PathBuf> {
     let found = [
@@ -50,14 +50,6 @@ struct Rsyslog {
 }
 
 /// A free loopback port (bound and released; rsyslog binds it next).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Rsyslog {
     fn start(bin: &Path, name: &str) -> Rsyslog {
         Self::start_with(bin, name, false)

@@ -1,6 +1,13 @@
-//! The syslog input (work in progress): message parsing per RFC 5424 and
-//! RFC 3164, and stream framing per RFC 6587. Listeners and the plugin
-//! follow.
+//! `rs_syslog` as an input: a syslog receiver over UDP, TCP, TLS, RELP and
+//! Unix sockets. Frames are cut per RFC 6587 (`deframe`), parsed per RFC
+//! 5424 or RFC 3164 (`parse`), turned into records (`record`) by the
+//! threads that serve each socket (`serve`, `listen`).
 
 pub mod deframe;
+mod listen;
 pub mod parse;
+mod plugin;
+pub mod record;
+mod serve;
+
+pub use plugin::{SyslogInput, SyslogInputConfig};

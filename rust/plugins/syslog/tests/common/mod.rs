@@ -1,11 +1,21 @@
 //! Shared by the interop tests: reading what a real syslog daemon wrote.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::path::Path;
 
-// Not every test binary uses the certificates.
-#[allow(dead_code)]
 pub mod certs;
 use std::time::{Duration, Instant};
+
+/// A TCP port free on 127.0.0.1 right now (also free for UDP, in practice).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
 
 /// Ends each record in the daemons' output files: messages may hold line
 /// feeds, so a line is not a record.

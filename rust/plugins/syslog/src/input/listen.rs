@@ -1,0 +1,364 @@
+//! The listening sockets, opened at init so that a port in use or a bad
+//! path stops start-up with a clear error, and the threads that accept
+//! connections and serve them.
+
+use std::fs;
+use std::io;
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use flb_rs_sdk::Spawner;
+use openssl::ssl::{SslAcceptor, SslMethod, SslStream, SslVerifyMode};
+use socket2::{Domain, Protocol, SockRef, Socket, Type};
+
+use super::serve::{serve_datagrams, serve_relp, serve_stream, Context, POLL};
+use crate::transport::{configure_context, TlsSettings};
+
+/// How long a TLS handshake may take before the connection is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where and how to listen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Udp,
+    Tcp,
+    Tls,
+    Relp,
+    UnixDgram,
+    UnixStream,
+}
+
+impl Transport {
+    pub fn parse(s: &str) -> Result<Transport, String> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "udp" => Transport::Udp,
+            "tcp" => Transport::Tcp,
+            "tls" => Transport::Tls,
+            "relp" => Transport::Relp,
+            "unix_dgram" | "unix_udp" => Transport::UnixDgram,
+            "unix_stream" | "unix_tcp" => Transport::UnixStream,
+            other => {
+                return Err(format!(
+                    "mode '{other}': expected udp, tcp, tls, relp, unix_dgram or unix_stream"
+                ))
+            }
+        })
+    }
+
+    pub fn name(self, tls: bool) -> &'static str {
+        match (self, tls) {
+            (Transport::Udp, _) => "udp",
+            (Transport::Tcp, _) => "tcp",
+            (Transport::Tls, _) => "tls",
+            (Transport::Relp, false) => "relp",
+            (Transport::Relp, true) => "relp+tls",
+            (Transport::UnixDgram, _) => "unix_dgram",
+            (Transport::UnixStream, _) => "unix_stream",
+        }
+    }
+}
+
+/// A TLS server context, built at init so that a missing certificate is a
+/// configuration error.
+pub fn tls_acceptor(settings: &TlsSettings, verify_client: bool) -> Result<SslAcceptor, String> {
+    if settings.crt_file.is_none() || settings.key_file.is_none() {
+        return Err(
+            "TLS needs tls.crt_file and tls.key_file (the server's certificate and key)".into(),
+        );
+    }
+    let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server())
+        .map_err(|e| format!("TLS: {e}"))?;
+    configure_context(&mut b, settings, verify_client)?;
+    if verify_client {
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+    } else {
+        b.set_verify(SslVerifyMode::NONE);
+    }
+    Ok(b.build())
+}
+
+/// An open listening socket.
+pub enum Listener {
+    Udp(UdpSocket),
+    Tcp(TcpListener),
+    UnixDgram(UnixDatagram, String),
+    UnixStream(UnixListener, String),
+}
+
+impl Listener {
+    /// Binds `listen:port` (IPv4 or IPv6), or the Unix socket `path`
+    /// (replacing a stale socket file there, never another kind of file).
+    pub fn open(
+        transport: Transport,
+        listen: &str,
+        port: u16,
+        path: Option<&str>,
+        unix_perm: Option<u32>,
+        receive_buffer: Option<usize>,
+    ) -> Result<Listener, String> {
+        match transport {
+            Transport::UnixDgram | Transport::UnixStream => {
+                let path = path.ok_or("the unix modes need path (the socket file)")?;
+                remove_stale_socket(path)?;
+                let err = |e: io::Error| format!("cannot listen on {path}: {e}");
+                let l = if transport == Transport::UnixDgram {
+                    let s = UnixDatagram::bind(path).map_err(err)?;
+                    set_rcvbuf(SockRef::from(&s), receive_buffer)?;
+                    s.set_read_timeout(Some(POLL)).map_err(err)?;
+                    Listener::UnixDgram(s, path.to_string())
+                } else {
+                    let s = UnixListener::bind(path).map_err(err)?;
+                    // Accept waits at most POLL, so the thread sees the stop.
+                    SockRef::from(&s)
+                        .set_read_timeout(Some(POLL))
+                        .map_err(err)?;
+                    Listener::UnixStream(s, path.to_string())
+                };
+                if let Some(mode) = unix_perm {
+                    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+                        .map_err(|e| format!("unix_perm on {path}: {e}"))?;
+                }
+                Ok(l)
+            }
+            _ => {
+                let addr = resolve(listen, port)?;
+                let err = |e: io::Error| format!("cannot listen on {addr}: {e}");
+                let datagram = transport == Transport::Udp;
+                let (ty, proto) = if datagram {
+                    (Type::DGRAM, Protocol::UDP)
+                } else {
+                    (Type::STREAM, Protocol::TCP)
+                };
+                let s = Socket::new(Domain::for_address(addr), ty, Some(proto)).map_err(err)?;
+                s.set_reuse_address(true).map_err(err)?;
+                set_rcvbuf(SockRef::from(&s), receive_buffer)?;
+                s.bind(&addr.into()).map_err(err)?;
+                if datagram {
+                    s.set_read_timeout(Some(POLL)).map_err(err)?;
+                    Ok(Listener::Udp(s.into()))
+                } else {
+                    s.listen(1024).map_err(err)?;
+                    // Accept waits at most POLL, so the thread sees the stop.
+                    s.set_read_timeout(Some(POLL)).map_err(err)?;
+                    Ok(Listener::Tcp(s.into()))
+                }
+            }
+        }
+    }
+
+    /// Where it listens, for logs (the port chosen when 0 was asked).
+    pub fn describe(&self) -> String {
+        match self {
+            Listener::Udp(s) => s.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Listener::Tcp(s) => s.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            Listener::UnixDgram(_, p) | Listener::UnixStream(_, p) => p.clone(),
+        }
+    }
+
+    /// The socket file to remove at exit.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            Listener::UnixDgram(_, p) | Listener::UnixStream(_, p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+fn resolve(listen: &str, port: u16) -> Result<SocketAddr, String> {
+    let host = listen.trim().trim_start_matches('[').trim_end_matches(']');
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("listen '{listen}': {e}"))?
+        .next()
+        .ok_or_else(|| format!("listen '{listen}': no address"))
+}
+
+fn set_rcvbuf(s: SockRef<'_>, size: Option<usize>) -> Result<(), String> {
+    match size {
+        Some(n) => s
+            .set_recv_buffer_size(n)
+            .map_err(|e| format!("receive_buffer_size {n}: {e}")),
+        None => Ok(()),
+    }
+}
+
+fn remove_stale_socket(path: &str) -> Result<(), String> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => {
+            fs::remove_file(path).map_err(|e| format!("cannot replace the socket {path}: {e}"))
+        }
+        Ok(_) => Err(format!(
+            "{path} exists and is not a socket; not replacing it"
+        )),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Threads of one instance: the listener's and one per connection.
+#[derive(Default, Clone)]
+pub struct Threads {
+    handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    open: Arc<AtomicUsize>,
+}
+
+impl Threads {
+    fn add(&self, h: JoinHandle<()>) {
+        let mut hs = self.handles.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget the ones already done, so the list stays short.
+        hs.retain(|h| !h.is_finished());
+        hs.push(h);
+    }
+
+    /// Joins every thread; they end by themselves once the emitter is
+    /// closed (each polls it at least every [`POLL`]).
+    pub fn join(&self) {
+        loop {
+            let next = self.handles.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match next {
+                Some(h) => {
+                    let _ = h.join();
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// Everything a listener thread needs.
+pub struct Server {
+    pub ctx: Arc<Context>,
+    pub transport: Transport,
+    pub tls: Option<SslAcceptor>,
+    pub max_connections: usize,
+    pub spawner: Spawner,
+    pub threads: Threads,
+}
+
+impl Server {
+    /// Starts the thread that serves `listener`.
+    pub fn start(self: Arc<Self>, listener: Listener) -> io::Result<()> {
+        let me = self.clone();
+        let h = self.spawner.spawn("listen", move || match listener {
+            Listener::Udp(s) => serve_datagrams(&me.ctx, &s, ""),
+            Listener::UnixDgram(s, path) => serve_datagrams(&me.ctx, &s, &path),
+            Listener::Tcp(l) => {
+                me.accept_loop(|| l.accept().map(|(s, a)| (Conn::Tcp(s), a.to_string())))
+            }
+            Listener::UnixStream(l, path) => {
+                me.accept_loop(|| l.accept().map(|(s, _)| (Conn::Unix(s), path.clone())))
+            }
+        })?;
+        self.threads.add(h);
+        Ok(())
+    }
+
+    fn accept_loop(self: &Arc<Self>, accept: impl Fn() -> io::Result<(Conn, String)>) {
+        while !self.ctx.emitter.is_stopped() {
+            let (conn, source) = match accept() {
+                Ok(c) => c,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) =>
+                {
+                    continue;
+                }
+                Err(e) => {
+                    log::warn!("accepting a connection: {e}");
+                    std::thread::sleep(POLL);
+                    continue;
+                }
+            };
+            if self.threads.open.load(Ordering::SeqCst) >= self.max_connections {
+                self.ctx.metrics.refused.inc(&[]);
+                log::warn!(
+                    "connection from {source} refused: max_connections ({}) are open",
+                    self.max_connections
+                );
+                continue;
+            }
+            let me = self.clone();
+            self.threads.open.fetch_add(1, Ordering::SeqCst);
+            self.ctx
+                .metrics
+                .connections
+                .set(self.threads.open.load(Ordering::SeqCst) as f64, &[]);
+            let spawned = self.spawner.spawn("conn", move || {
+                log::debug!("connection from {source}");
+                me.serve(conn, &source);
+                log::debug!("connection from {source} closed");
+                let left = me.threads.open.fetch_sub(1, Ordering::SeqCst) - 1;
+                me.ctx.metrics.connections.set(left as f64, &[]);
+            });
+            match spawned {
+                Ok(h) => self.threads.add(h),
+                Err(e) => {
+                    self.threads.open.fetch_sub(1, Ordering::SeqCst);
+                    log::error!("cannot start a thread for a connection: {e}");
+                }
+            }
+        }
+    }
+
+    fn serve(&self, conn: Conn, source: &str) {
+        let ctx = &self.ctx;
+        match conn {
+            Conn::Unix(s) => {
+                if prepare(SockRef::from(&s), &s).is_ok() {
+                    serve_stream(ctx, s, source);
+                }
+            }
+            Conn::Tcp(s) => {
+                if prepare(SockRef::from(&s), &s).is_err() {
+                    return;
+                }
+                match (&self.tls, self.transport) {
+                    (Some(acceptor), t) => {
+                        let Some(tls) = handshake(acceptor, s, source) else {
+                            return;
+                        };
+                        if t == Transport::Relp {
+                            serve_relp(ctx, tls, source);
+                        } else {
+                            serve_stream(ctx, tls, source);
+                        }
+                    }
+                    (None, Transport::Relp) => serve_relp(ctx, s, source),
+                    (None, _) => serve_stream(ctx, s, source),
+                }
+            }
+        }
+    }
+}
+
+/// An accepted connection.
+enum Conn {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+/// Blocking reads with a timeout, so that the thread polls for the stop.
+fn prepare<T>(sock: SockRef<'_>, _owner: &T) -> io::Result<()> {
+    sock.set_nonblocking(false)?;
+    sock.set_read_timeout(Some(POLL))
+}
+
+fn handshake(acceptor: &SslAcceptor, s: TcpStream, source: &str) -> Option<SslStream<TcpStream>> {
+    let _ = s.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
+    match acceptor.accept(s) {
+        Ok(tls) => {
+            let _ = tls.get_ref().set_read_timeout(Some(POLL));
+            Some(tls)
+        }
+        Err(e) => {
+            log::warn!("TLS handshake with {source} failed: {e}");
+            None
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! `rs_syslog` as an input plugin: configuration, and the life cycle of
+//! its listener.
+
+use std::sync::Arc;
+
+use flb_rs_sdk::prelude::*;
+use flb_rs_sdk::Spawner;
+use openssl::ssl::SslAcceptor;
+
+use super::listen::{tls_acceptor, Listener, Server, Threads, Transport};
+use super::parse::Mode;
+use super::record::RecordShape;
+use super::serve::{Context, Metrics};
+use crate::time::parse_offset;
+use crate::transport::TlsSettings;
+
+config_struct! {
+    pub struct SyslogInputConfig {
+        /// Transport: udp, tcp, tls, relp, unix_dgram or unix_stream
+        /// (unix_udp and unix_tcp, the built-in input's names, work too).
+        pub mode: String = "udp",
+        /// Address to listen on (IPv4 or IPv6, e.g. 0.0.0.0 or ::).
+        pub listen: String = "0.0.0.0",
+        /// Port to listen on.
+        pub port: u16 = "5140",
+        /// Socket file for the unix modes.
+        pub path: Option<String>,
+        /// Permissions of the socket file (octal), for the unix modes.
+        pub unix_perm: Option<String>,
+        /// Message format: auto (RFC 5424 when the message says so, else
+        /// RFC 3164), rfc5424 or rfc3164.
+        pub format: String = "auto",
+        /// Largest message; longer ones are counted, logged and skipped.
+        pub max_message_size: ByteSize = "64k",
+        /// Connections served at once; more are refused and counted.
+        pub max_connections: usize = "256",
+        /// Socket receive buffer (SO_RCVBUF); the system default when unset.
+        pub receive_buffer_size: Option<ByteSize>,
+        /// Time zone of RFC 3164 timestamps, which carry none: Z, +02:00...
+        pub time_offset: String = "Z",
+        /// Take the event time from the message's timestamp (off: the time
+        /// it was received).
+        pub time_from_message: bool = "on",
+        /// Prefix of every record key (e.g. syslog_).
+        pub key_prefix: String = "",
+        /// Put all the syslog fields in a map under this key.
+        pub nest_under: Option<String>,
+        /// Also put the sender's address in the record, under this key.
+        pub source_address_key: Option<String>,
+        /// TLS for mode relp (mode tls is TCP with TLS).
+        pub tls: bool = "off",
+        /// The server's certificate (PEM), for mode tls or tls on.
+        pub tls_crt_file as "tls.crt_file": Option<String>,
+        /// The server's private key (PEM).
+        pub tls_key_file as "tls.key_file": Option<String>,
+        /// Passphrase of the private key.
+        pub tls_key_passwd as "tls.key_passwd": Option<String>,
+        /// CA certificates that client certificates are checked against.
+        pub tls_ca_file as "tls.ca_file": Option<String>,
+        /// Directory of CA certificates (hashed names).
+        pub tls_ca_path as "tls.ca_path": Option<String>,
+        /// Require a client certificate signed by tls.ca_file / tls.ca_path
+        /// (the system store when neither is set): mutual TLS.
+        pub tls_verify_client_cert as "tls.verify_client_cert": bool = "off",
+        /// Oldest TLS version accepted: TLSv1.2 or TLSv1.3.
+        pub tls_min_version as "tls.min_version": Option<String>,
+    }
+}
+
+pub struct SyslogInput {
+    listener: Option<Listener>,
+    socket_file: Option<String>,
+    transport: Transport,
+    tls: Option<SslAcceptor>,
+    shape: RecordShape,
+    mode: Mode,
+    offset_minutes: i32,
+    max_size: usize,
+    max_connections: usize,
+    metrics: Metrics,
+    spawner: Spawner,
+    threads: Threads,
+}
+
+impl InputPlugin for SyslogInput {
+    const NAME: &'static str = "rs_syslog";
+    const DESCRIPTION: &'static str =
+        "Syslog receiver (RFC 5424, RFC 3164) over UDP, TCP, TLS, RELP and Unix sockets";
+    type Config = SyslogInputConfig;
+
+    fn new(c: SyslogInputConfig, ctx: &InitContext) -> Result<Self, PluginError> {
+        let transport = Transport::parse(&c.mode).map_err(PluginError::new)?;
+        let tls_on = transport == Transport::Tls || c.tls;
+        if c.tls && !matches!(transport, Transport::Relp | Transport::Tcp | Transport::Tls) {
+            return Err(PluginError::new(format!(
+                "tls: TLS needs mode tls or relp, not {}",
+                c.mode
+            )));
+        }
+        let transport = if transport == Transport::Tcp && c.tls {
+            Transport::Tls
+        } else {
+            transport
+        };
+        let mode = match c.format.trim().to_ascii_lowercase().as_str() {
+            "auto" => Mode::Auto,
+            "rfc5424" => Mode::Rfc5424,
+            "rfc3164" => Mode::Rfc3164,
+            other => {
+                return Err(PluginError::new(format!(
+                    "format '{other}': expected auto, rfc5424 or rfc3164"
+                )))
+            }
+        };
+        let offset_minutes = parse_offset(&c.time_offset)
+            .map_err(|e| PluginError::new(format!("time_offset {e}")))?;
+        let max_size = c.max_message_size.0 as usize;
+        if max_size < 64 {
+            return Err(PluginError::new(
+                "max_message_size must be at least 64 bytes",
+            ));
+        }
+        if c.max_connections == 0 {
+            return Err(PluginError::new("max_connections must be at least 1"));
+        }
+        let unix_perm = c
+            .unix_perm
+            .as_deref()
+            .map(|p| {
+                u32::from_str_radix(p.trim().trim_start_matches("0o"), 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| {
+                        PluginError::new(format!("unix_perm '{p}': expected octal, e.g. 0660"))
+                    })
+            })
+            .transpose()?;
+        let tls = if tls_on {
+            let settings = TlsSettings {
+                verify: c.tls_verify_client_cert,
+                verify_hostname: false,
+                ca_file: c.tls_ca_file.clone(),
+                ca_path: c.tls_ca_path.clone(),
+                crt_file: c.tls_crt_file.clone(),
+                key_file: c.tls_key_file.clone(),
+                key_passwd: c.tls_key_passwd.clone(),
+                vhost: None,
+                min_version: c.tls_min_version.clone(),
+            };
+            Some(tls_acceptor(&settings, c.tls_verify_client_cert).map_err(PluginError::new)?)
+        } else {
+            None
+        };
+        let listener = Listener::open(
+            transport,
+            &c.listen,
+            c.port,
+            c.path.as_deref(),
+            unix_perm,
+            c.receive_buffer_size.map(|b| b.0 as usize),
+        )
+        .map_err(PluginError::new)?;
+        log::info!(
+            "listening on {} ({}, {} format)",
+            listener.describe(),
+            transport.name(c.tls),
+            c.format
+        );
+        let counter = |name: &str, help: &str| ctx.counter(name, help, &[]);
+        let metrics = Metrics {
+            messages: counter("messages_total", "Messages received")?,
+            bytes: counter("bytes_total", "Bytes received")?,
+            parse_errors: counter(
+                "parse_errors_total",
+                "Messages that fit neither RFC 5424 nor RFC 3164 (kept as raw)",
+            )?,
+            oversize: counter("oversize_total", "Messages over max_message_size (skipped)")?,
+            framing_errors: counter(
+                "framing_errors_total",
+                "Connections closed over broken framing",
+            )?,
+            dropped: counter(
+                "dropped_total",
+                "Datagrams dropped while the input was paused or its queue full",
+            )?,
+            connections: ctx.gauge("connections", "Connections open", &[])?,
+            refused: counter(
+                "connections_refused_total",
+                "Connections refused at max_connections",
+            )?,
+        };
+        Ok(SyslogInput {
+            socket_file: listener.path().map(str::to_string),
+            listener: Some(listener),
+            transport,
+            tls,
+            shape: RecordShape {
+                prefix: c.key_prefix,
+                nest_under: c.nest_under,
+                source_key: c.source_address_key,
+                time_from_message: c.time_from_message,
+            },
+            mode,
+            offset_minutes,
+            max_size,
+            max_connections: c.max_connections,
+            metrics,
+            spawner: ctx.spawner(),
+            threads: Threads::default(),
+        })
+    }
+
+    fn start(&mut self, emitter: Emitter) -> Result<(), PluginError> {
+        let Some(listener) = self.listener.take() else {
+            return Err(PluginError::new("started twice"));
+        };
+        let ctx = Context {
+            emitter,
+            shape: self.shape.clone(),
+            mode: self.mode,
+            offset_minutes: self.offset_minutes,
+            max_size: self.max_size,
+            transport: self
+                .transport
+                .name(self.tls.is_some() && self.transport == Transport::Relp),
+            metrics: self.metrics.clone(),
+        };
+        let server = Arc::new(Server {
+            ctx: Arc::new(ctx),
+            transport: self.transport,
+            tls: self.tls.clone(),
+            max_connections: self.max_connections,
+            spawner: self.spawner.clone(),
+            threads: self.threads.clone(),
+        });
+        server
+            .start(listener)
+            .map_err(|e| PluginError::new(format!("cannot start the listener thread: {e}")))
+    }
+
+    fn exit(&mut self) {
+        self.threads.join();
+        if let Some(p) = &self.socket_file {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
