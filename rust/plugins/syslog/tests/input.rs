@@ -33,7 +33,7 @@ fn records(h: &Harness, n: usize) -> Vec<(String, String)> {
             }
         }
     }
-    assert_eq!(out.len(), n, "records: {out:?}");
+    assert_eq!(out.len(), n, "records: {out:?}; logs: {:?}", h.host.logs());
     out
 }
 
@@ -63,4 +63,313 @@ fn tcp_octet_counted_and_lf_framed_on_one_connection() {
         got[1].0,
         r#"{"pri":13,"facility":1,"severity":5,"hostname":"myhost","appname":"user","procid":"1234","message":"second"}"#
     );
+}
+
+#[test]
+fn udp_one_message_per_datagram() {
+    let port = free_port().to_string();
+    let h = input(&[("mode", "udp"), ("listen", "127.0.0.1"), ("port", &port)]);
+    let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = format!("127.0.0.1:{port}");
+    s.send_to(b"<14>1 - h a - - - one\n", &to).unwrap();
+    s.send_to("<14>Nov  5 01:02:03 h a: zwei ü".as_bytes(), &to)
+        .unwrap();
+    let mut got = records(&h, 2);
+    got.sort();
+    assert_eq!(
+        got[0].0,
+        r#"{"pri":14,"facility":1,"severity":6,"hostname":"h","appname":"a","message":"one"}"#
+    );
+    assert_eq!(
+        got[1].0,
+        r#"{"pri":14,"facility":1,"severity":6,"hostname":"h","appname":"a","message":"zwei ü"}"#
+    );
+    assert_eq!(
+        got[0].1,
+        format!(
+            r#"{{"source":"{}","transport":"udp","format":"rfc5424"}}"#,
+            s.local_addr().unwrap()
+        )
+    );
+}
+
+#[test]
+fn unix_sockets_with_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("flb-rs-in-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dgram = dir.join("dgram.sock");
+    let stream = dir.join("stream.sock");
+    // A stale socket file from an earlier run is replaced.
+    drop(std::os::unix::net::UnixDatagram::bind(&dgram).unwrap());
+    let hd = input(&[
+        ("mode", "unix_dgram"),
+        ("path", dgram.to_str().unwrap()),
+        ("unix_perm", "0620"),
+    ]);
+    let hs = input(&[("mode", "unix_stream"), ("path", stream.to_str().unwrap())]);
+    assert_eq!(
+        std::fs::metadata(&dgram).unwrap().permissions().mode() & 0o777,
+        0o620
+    );
+    let c = std::os::unix::net::UnixDatagram::unbound().unwrap();
+    c.send_to(b"<13>1 - - dg - - - via dgram", &dgram).unwrap();
+    let mut s = std::os::unix::net::UnixStream::connect(&stream).unwrap();
+    s.write_all(b"<13>1 - - st - - - via stream\n").unwrap();
+    let d = records(&hd, 1);
+    let st = records(&hs, 1);
+    assert_eq!(
+        d[0].0,
+        r#"{"pri":13,"facility":1,"severity":5,"appname":"dg","message":"via dgram"}"#
+    );
+    assert_eq!(
+        d[0].1,
+        format!(
+            r#"{{"source":"{}","transport":"unix_dgram","format":"rfc5424"}}"#,
+            dgram.display()
+        )
+    );
+    assert_eq!(
+        st[0].0,
+        r#"{"pri":13,"facility":1,"severity":5,"appname":"st","message":"via stream"}"#
+    );
+    drop(hd);
+    drop(hs);
+    assert!(
+        !dgram.exists() && !stream.exists(),
+        "socket files removed at exit"
+    );
+    // Another kind of file at the path is never replaced.
+    std::fs::write(&dgram, b"data").unwrap();
+    let e =
+        Harness::input::<SyslogInput>(&[("mode", "unix_dgram"), ("path", dgram.to_str().unwrap())])
+            .err()
+            .unwrap();
+    assert!(e.0.contains("exists and is not a socket"), "{}", e.0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Writes RELP frames and reads the server's responses.
+struct RelpClient {
+    s: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl RelpClient {
+    fn open(port: &str) -> RelpClient {
+        let s = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        s.set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut c = RelpClient { s, buf: Vec::new() };
+        c.send(
+            1,
+            "open",
+            b"relp_version=0\nrelp_software=test\ncommands=syslog",
+        );
+        let (txnr, cmd, data) = c.response(Duration::from_secs(5)).expect("open answered");
+        assert_eq!((txnr, cmd.as_str()), (1, "rsp"));
+        assert!(data.starts_with("200 OK\n"), "{data}");
+        c
+    }
+
+    fn send(&mut self, txnr: u32, cmd: &str, data: &[u8]) {
+        let mut out = Vec::new();
+        flb_rs_syslog::relp::write_frame(&mut out, txnr, cmd, data);
+        self.s.write_all(&out).unwrap();
+    }
+
+    /// The next response within `wait`, or None.
+    fn response(&mut self, wait: Duration) -> Option<(u32, String, String)> {
+        use std::io::Read;
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Ok(Some((f, n))) = flb_rs_syslog::relp::parse_frame(&self.buf) {
+                self.buf.drain(..n);
+                return Some((f.txnr, f.command, String::from_utf8(f.data).unwrap()));
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            let mut chunk = [0u8; 4096];
+            match self.s.read(&mut chunk) {
+                Ok(0) => return None,
+                Ok(n) => self.buf.extend_from_slice(&chunk[..n]),
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn relp_acknowledges_only_what_the_host_took() {
+    let port = free_port().to_string();
+    let h = input(&[("mode", "relp"), ("listen", "127.0.0.1"), ("port", &port)]);
+    let mut c = RelpClient::open(&port);
+    c.send(2, "syslog", b"<13>1 - h relp - - - m1");
+    c.send(3, "syslog", b"<13>1 - h relp - - - m2");
+    // Nobody collects yet: queued, but not in the host, so no ack.
+    assert_eq!(c.response(Duration::from_millis(500)), None);
+    let got = records(&h, 2);
+    assert_eq!(
+        got[1].0,
+        r#"{"pri":13,"facility":1,"severity":5,"hostname":"h","appname":"relp","message":"m2"}"#
+    );
+    assert!(got[0].1.contains(r#""transport":"relp""#));
+    let acks: Vec<_> = (0..2)
+        .map(|_| c.response(Duration::from_secs(5)).expect("ack"))
+        .collect();
+    assert_eq!(
+        acks,
+        [
+            (2, "rsp".to_string(), "200 OK".to_string()),
+            (3, "rsp".to_string(), "200 OK".to_string())
+        ]
+    );
+    c.send(4, "close", b"");
+    assert_eq!(
+        c.response(Duration::from_secs(5)),
+        Some((4, "rsp".to_string(), "200 OK".to_string()))
+    );
+}
+
+#[test]
+fn tls_and_mutual_tls() {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod};
+    let dir = std::env::temp_dir().join(format!("flb-rs-in-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certs = common::certs::make(&dir);
+    let port = free_port().to_string();
+    let h = input(&[
+        ("mode", "tls"),
+        ("listen", "127.0.0.1"),
+        ("port", &port),
+        ("tls.crt_file", certs.cert.to_str().unwrap()),
+        ("tls.key_file", certs.key.to_str().unwrap()),
+        ("tls.ca_file", certs.ca.to_str().unwrap()),
+        ("tls.verify_client_cert", "on"),
+    ]);
+    let connect = |with_cert: bool| {
+        let mut b = SslConnector::builder(SslMethod::tls_client()).unwrap();
+        b.set_ca_file(&certs.ca).unwrap();
+        if with_cert {
+            b.set_certificate_chain_file(&certs.client_cert).unwrap();
+            b.set_private_key_file(&certs.client_key, SslFiletype::PEM)
+                .unwrap();
+        }
+        let tcp = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        b.build().connect("localhost", tcp)
+    };
+    let mut tls = connect(true).expect("mutual TLS handshake");
+    let msg = "<13>1 - h tls - - - secret";
+    tls.write_all(format!("{} {msg}", msg.len()).as_bytes())
+        .unwrap();
+    tls.flush().unwrap();
+    let got = records(&h, 1);
+    assert_eq!(
+        got[0].0,
+        r#"{"pri":13,"facility":1,"severity":5,"hostname":"h","appname":"tls","message":"secret"}"#
+    );
+    assert!(got[0].1.contains(r#""transport":"tls""#));
+    // Without a client certificate: refused (at the handshake, or at the
+    // first read with TLS 1.3), and nothing arrives.
+    if let Ok(mut t) = connect(false) {
+        let _ = t.write_all(b"26 <13>1 - h tls - - - nocert");
+        let mut b = [0u8; 1];
+        assert!(std::io::Read::read(&mut t, &mut b)
+            .map(|n| n == 0)
+            .unwrap_or(true));
+    }
+    assert!(h.collect(1, Duration::from_millis(500)).is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn oversized_and_broken_frames_are_counted_and_the_rest_arrives() {
+    let port = free_port().to_string();
+    let h = input(&[
+        ("mode", "tcp"),
+        ("listen", "127.0.0.1"),
+        ("port", &port),
+        ("max_message_size", "100"),
+    ]);
+    let mut c = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let long = format!("<13>1 - - - - - - {}", "x".repeat(200));
+    c.write_all(format!("{} {long}", long.len()).as_bytes())
+        .unwrap();
+    c.write_all(b"9 <13>1 - -").unwrap();
+    c.write_all(format!("{long}\n").as_bytes()).unwrap();
+    c.write_all(b"<13>1 - - - - - - after LF\n").unwrap();
+    // Not a length and not a message start: the framing is broken, the
+    // connection is closed after what came before it.
+    c.write_all(b"12x garbage\n").unwrap();
+    let got = records(&h, 2);
+    assert_eq!(
+        got.iter().map(|(b, _)| b.as_str()).collect::<Vec<_>>(),
+        [
+            r#"{"message":"<13>1 - -","parse_error":"RFC 5424: message ends after HOSTNAME (truncated header) at byte 9"}"#,
+            r#"{"pri":13,"facility":1,"severity":5,"message":"after LF"}"#
+        ]
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while h.host.metric("framing_errors_total", &[]).is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(h.host.metric("oversize_total", &[]), Some(2.0));
+    assert_eq!(h.host.metric("framing_errors_total", &[]), Some(1.0));
+    assert_eq!(h.host.metric("messages_total", &[]), Some(2.0));
+    let mut b = [0u8; 1];
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert_eq!(
+        std::io::Read::read(&mut c, &mut b).unwrap_or(0),
+        0,
+        "closed"
+    );
+}
+
+#[test]
+fn connections_over_the_limit_are_refused() {
+    let port = free_port().to_string();
+    let h = input(&[
+        ("mode", "tcp"),
+        ("listen", "127.0.0.1"),
+        ("port", &port),
+        ("max_connections", "1"),
+    ]);
+    let mut first = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    first.write_all(b"<13>1 - - - - - - one\n").unwrap();
+    records(&h, 1);
+    let mut second = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut b = [0u8; 1];
+    assert_eq!(std::io::Read::read(&mut second, &mut b).unwrap_or(0), 0);
+    assert_eq!(h.host.metric("connections_refused_total", &[]), Some(1.0));
+    assert_eq!(h.host.metric("connections", &[]), Some(1.0));
+}
+
+#[test]
+fn configuration_errors() {
+    let port = free_port();
+    let busy = std::net::TcpListener::bind(format!("127.0.0.1:{port}")).unwrap();
+    let p = port.to_string();
+    let err = |props: &[(&str, &str)]| Harness::input::<SyslogInput>(props).err().unwrap().0;
+    assert!(
+        err(&[("mode", "tcp"), ("listen", "127.0.0.1"), ("port", &p)])
+            .contains(&format!("cannot listen on 127.0.0.1:{port}"))
+    );
+    drop(busy);
+    assert!(err(&[("mode", "sctp")]).starts_with("mode 'sctp'"));
+    assert!(err(&[("format", "json")]).starts_with("format 'json'"));
+    assert!(err(&[("mode", "tls"), ("port", &p)]).contains("tls.crt_file and tls.key_file"));
+    assert!(err(&[("mode", "unix_stream")]).contains("need path"));
+    assert!(err(&[("mode", "udp"), ("tls", "on")]).contains("TLS needs mode tls or relp"));
+    assert!(err(&[
+        ("unix_perm", "rw"),
+        ("mode", "unix_dgram"),
+        ("path", "/tmp/x")
+    ])
+    .contains("unix_perm 'rw'"));
+    assert!(err(&[("time_offset", "bogus")]).starts_with("time_offset"));
 }
