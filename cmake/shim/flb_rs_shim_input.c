@@ -62,6 +62,22 @@ static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
     if (ctx == NULL) {
         return -1;
     }
+#if defined(FLB_HAVE_TLS) && defined(FLB_RS_HAVE_TLS_MIN_VERSION)
+    /* Right after init, Fluent Bit applies tls.min_version/max_version to
+     * its own TLS context of the input, which is NULL unless `tls on` was
+     * given: it crashes (4.0 to 5.1). An input doing TLS itself has got the
+     * value above; take it away from Fluent Bit. */
+    if (ins->tls == NULL) {
+        if (ins->tls_min_version != NULL) {
+            flb_sds_destroy(ins->tls_min_version);
+            ins->tls_min_version = NULL;
+        }
+        if (ins->tls_max_version != NULL) {
+            flb_sds_destroy(ins->tls_max_version);
+            ins->tls_max_version = NULL;
+        }
+    }
+#endif
     flb_input_set_context(ins, ctx);
     fd = ctx->plugin->input_fd(ctx->rs);
     if (fd >= 0) {

@@ -15,7 +15,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors syslog-tcp redact redact-config-error hot-reload valgrind)
+       config-errors syslog-tcp syslog-in syslog-in-tls syslog-roundtrip-relp
+       redact redact-config-error hot-reload valgrind)
 
 if [ -z "${FLB_BIN:-}" ]; then
     echo "e2e: SKIPPED: FLB_BIN is not set; build Fluent Bit with -DFLB_RUST=On and"
@@ -290,6 +291,75 @@ while data:
     data = data[sp + 1 + length:]; n += 1
 assert n == 20, n
 PY
+}
+
+# The rs_syslog input over TCP (both framings) and UDP: exact records.
+test_syslog_in() {
+    local out=$work/in.jsonl log=$work/in.log tport=$((20000 + RANDOM % 20000)) uport
+    uport=$((tport + 1))
+    start_fb "$log" -f 1 \
+        -i rs_syslog -t tcp -p mode=tcp -p listen=127.0.0.1 -p port="$tport" \
+        -i rs_syslog -t udp -p mode=udp -p listen=127.0.0.1 -p port="$uport" -p key_prefix=s_ \
+        -o rs_example_jsonl -m '*' -p path="$out"
+    wait_for 'grep -q "listening on 127.0.0.1:$uport" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    local m5='<165>1 2003-10-11T22:14:15.003Z host app 12 ID1 [x@1 k="a \"q\" \]"] hello ü'
+    { printf '%d %s' "${#m5}" "$m5"; printf '<13>Nov 24 10:00:00 myhost user[1234]: lf framed\n'; } > "$work/in.bin"
+    # ${#m5} counts characters; octet counting wants bytes.
+    python3 - "$work/in.bin" "$m5" <<'PY'
+import sys
+m = sys.argv[2].encode()
+open(sys.argv[1], "wb").write(b"%d %s<13>Nov 24 10:00:00 myhost user[1234]: lf framed\n" % (len(m), m))
+PY
+    cat "$work/in.bin" > "/dev/tcp/127.0.0.1/$tport" || { stop_fb "$fb_pid"; fail "cannot connect"; return 1; }
+    printf '<14>1 - h udpapp - - - over udp' > "/dev/udp/127.0.0.1/$uport"
+    wait_for '[ "$(lines "$out")" -ge 3 ]' 20 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 3 records; $(tail -3 "$log")"; return 1; }
+    stop_fb "$fb_pid"
+    local want got
+    want=$(printf '%s\n' \
+        '{"date":1065910455.003000000,"tag":"tcp","pri":165,"facility":20,"severity":5,"hostname":"host","appname":"app","procid":"12","msgid":"ID1","sd":{"x@1":{"k":"a \"q\" ]"}},"message":"hello ü"}' \
+        '{"tag":"tcp","pri":13,"facility":1,"severity":5,"hostname":"myhost","appname":"user","procid":"1234","message":"lf framed"}' \
+        '{"tag":"udp","s_pri":14,"s_facility":1,"s_severity":6,"s_hostname":"h","s_appname":"udpapp","s_message":"over udp"}' | sort)
+    got=$(sed -E 's/^\{"date":[0-9]+\.[0-9]{9},("tag":"(udp|tcp)","(s_)?pri":(13|14))/{\1/' "$out" | sort)
+    [ "$got" = "$want" ] || fail "records: $(diff <(echo "$want") <(echo "$got") | head -8)" || return 1
+}
+
+# The input over TLS with the certificate given as Fluent Bit's own
+# tls.* keys (which Fluent Bit parses and the shim hands over).
+test_syslog_in_tls() {
+    command -v openssl >/dev/null || { echo "  skipped (no openssl)"; skipped=$((skipped + 1)); return 0; }
+    local out=$work/tls.jsonl log=$work/tls.log port=$((20000 + RANDOM % 20000))
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/k.pem" -out "$work/c.pem" -days 1 \
+        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 > /dev/null 2>&1 || { fail "openssl req"; return 1; }
+    start_fb "$log" -f 1 \
+        -i rs_syslog -t t -p mode=tls -p listen=127.0.0.1 -p port="$port" \
+        -p tls.crt_file="$work/c.pem" -p tls.key_file="$work/k.pem" -p tls.min_version=TLSv1.2 \
+        -o rs_example_jsonl -m t -p path="$out" -p include_tag=off
+    wait_for 'grep -q "listening on 127.0.0.1:$port" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    printf '<13>1 - - tlsapp - - - via tls\n' | timeout 10 openssl s_client -quiet -CAfile "$work/c.pem" \
+        -verify_return_error -connect "127.0.0.1:$port" > /dev/null 2>&1
+    wait_for '[ "$(lines "$out")" -ge 1 ]' 20 || { stop_fb "$fb_pid"; fail "no record; $(tail -3 "$log")"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(without_date "$out")" = '{"pri":13,"facility":1,"severity":5,"appname":"tlsapp","message":"via tls"}' ] ||
+        fail "record: $(cat "$out")" || return 1
+}
+
+# dummy -> rs_syslog output (RELP) -> rs_syslog input (RELP) -> file, in one
+# process: every field as sent.
+test_syslog_roundtrip_relp() {
+    local out=$work/rt.jsonl log=$work/rt.log port=$((20000 + RANDOM % 20000))
+    start_fb "$log" -f 1 \
+        -i rs_syslog -t back -p mode=relp -p listen=127.0.0.1 -p port="$port" \
+        -i dummy -t gen -p samples=25 -p rate=50 \
+        -p 'dummy={"log":"round trip ü","level":"err","host":"web-1","app":"shop","pid":"77","id":"ORDER","sd":{"meta@1":{"k":"v \"x\""}}}' \
+        -o rs_syslog -m gen -p mode=relp -p host=127.0.0.1 -p port="$port" -p syslog_message_key=log \
+        -p syslog_severity_key=level -p syslog_hostname_key=host -p syslog_appname_key=app \
+        -p syslog_procid_key=pid -p syslog_msgid_key=id -p syslog_sd_key=sd -p syslog_facility_preset=16 \
+        -o rs_example_jsonl -m back -p path="$out" -p include_tag=off
+    wait_for '[ "$(lines "$out")" -ge 25 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 25; $(tail -3 "$log")"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(lines "$out")" -eq 25 ] || fail "$(lines "$out") records, want 25" || return 1
+    [ "$(without_date "$out" | sort -u)" = '{"pri":131,"facility":16,"severity":3,"hostname":"web-1","appname":"shop","procid":"77","msgid":"ORDER","sd":{"meta@1":{"k":"v \"x\""}},"message":"round trip ü"}' ] ||
+        fail "records: $(without_date "$out" | sort -u | head -3)" || return 1
 }
 
 # Skips the calling test when FLB_BIN was built without plugin $1.

@@ -190,7 +190,8 @@ fn code(key: &str, v: u32, max: u32) -> Result<u8, PluginError> {
 
 impl OutputPlugin for SyslogOutput {
     const NAME: &'static str = "rs_syslog";
-    const DESCRIPTION: &'static str = "Syslog (RFC 5424, RFC 3164) over UDP, TCP and Unix sockets";
+    const DESCRIPTION: &'static str =
+        "Syslog (RFC 5424, RFC 3164) over UDP, TCP, TLS, RELP and Unix sockets";
     type Config = SyslogConfig;
 
     fn new(c: SyslogConfig, ctx: &InitContext) -> Result<Self, PluginError> {
