@@ -198,15 +198,22 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
 pub trait Datagrams {
     /// One datagram and where it came from.
     fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)>;
+    fn set_nonblocking(&self, on: bool) -> io::Result<()>;
 }
 
 impl Datagrams for std::net::UdpSocket {
     fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)> {
         self.recv_from(buf).map(|(n, a)| (n, a.to_string()))
     }
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        std::net::UdpSocket::set_nonblocking(self, on)
+    }
 }
 
 impl Datagrams for std::os::unix::net::UnixDatagram {
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        std::os::unix::net::UnixDatagram::set_nonblocking(self, on)
+    }
     fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)> {
         let (n, a) = self.recv_from(buf)?;
         let from = a
@@ -232,7 +239,12 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
         let mut batch = Batch::new(ctx);
         let mut bytes = 0usize;
         let mut paused_drops = 0u64;
-        for _ in 0..DATAGRAM_BATCH {
+        for i in 0..DATAGRAM_BATCH {
+            if i == 1 {
+                // After the first datagram (waited for, at most POLL), take
+                // only what is already there: no datagram waits for the next.
+                let _ = sock.set_nonblocking(true);
+            }
             let (n, from) = match sock.recv(&mut buf) {
                 Ok(r) => r,
                 Err(e) if is_timeout(&e) => break,
@@ -252,11 +264,8 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
                 continue;
             }
             batch.add(&buf[..n], from);
-            // Gather what is already waiting, without blocking for more.
-            if batch.messages as usize >= DATAGRAM_BATCH {
-                break;
-            }
         }
+        let _ = sock.set_nonblocking(false);
         ctx.metrics.bytes.add(bytes as f64, &[]);
         let mut dropped = paused_drops;
         if !batch.is_empty() {
