@@ -141,6 +141,8 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
     let mut warned = false;
     loop {
         // Not read while paused: the sender waits on TCP's flow control.
+        // (A read already waiting when the pause comes still takes one
+        // buffer: bounded, and handed over like any other.)
         if ctx.emitter.wait_while_paused().is_err() {
             return;
         }

@@ -47,3 +47,44 @@ pub fn records(out: &Path, n: usize, fields: usize, log: impl Fn() -> String) ->
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// One record an input handed over: its time, and its body and metadata
+/// as JSON.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub time: flb_rs_sdk::EventTime,
+    pub body: String,
+    pub meta: String,
+}
+
+/// Collects records from the input under `h` until `n` arrived, for at
+/// most `within`; fails, showing what arrived and what the plugin
+/// logged, when fewer did.
+pub fn collect_records(
+    h: &flb_rs_sdk::testing::Harness,
+    n: usize,
+    within: Duration,
+) -> Vec<Received> {
+    use flb_rs_sdk::{json, Events, Value};
+    let deadline = Instant::now() + within;
+    let mut out = Vec::new();
+    while out.len() < n && Instant::now() < deadline {
+        for (_, data) in h.collect(n - out.len(), Duration::from_millis(200)) {
+            for ev in Events::new(&data) {
+                let ev = ev.expect("the input encoded a broken event");
+                out.push(Received {
+                    time: ev.time,
+                    body: json::to_string(&Value::Map(ev.body)).unwrap(),
+                    meta: json::to_string(&Value::Map(ev.metadata.expect("metadata"))).unwrap(),
+                });
+            }
+        }
+    }
+    assert_eq!(
+        out.len(),
+        n,
+        "records after {within:?}: {out:#?}\nthe input logged: {:#?}",
+        h.host.logs()
+    );
+    out
+}
