@@ -373,3 +373,38 @@ fn configuration_errors() {
     .contains("unix_perm 'rw'"));
     assert!(err(&[("time_offset", "bogus")]).starts_with("time_offset"));
 }
+
+#[test]
+fn ipv6_tcp_and_udp() {
+    let Ok(probe) = std::net::UdpSocket::bind("[::1]:0") else {
+        println!("SKIPPED: no IPv6 loopback here");
+        return;
+    };
+    drop(probe);
+    let port = free_port().to_string();
+    let tcp = input(&[("mode", "tcp"), ("listen", "::1"), ("port", &port)]);
+    let udp = input(&[("mode", "udp"), ("listen", "[::1]"), ("port", &port)]);
+    let mut c = TcpStream::connect(format!("[::1]:{port}")).unwrap();
+    c.write_all(b"<13>1 - - - - - - over tcp6\n").unwrap();
+    let u = std::net::UdpSocket::bind("[::1]:0").unwrap();
+    u.send_to(b"<13>1 - - - - - - over udp6", format!("[::1]:{port}"))
+        .unwrap();
+    let t = records(&tcp, 1);
+    let d = records(&udp, 1);
+    assert_eq!(
+        t[0].0,
+        r#"{"pri":13,"facility":1,"severity":5,"message":"over tcp6"}"#
+    );
+    assert!(t[0].1.starts_with(r#"{"source":"[::1]:"#), "{}", t[0].1);
+    assert_eq!(
+        d[0].0,
+        r#"{"pri":13,"facility":1,"severity":5,"message":"over udp6"}"#
+    );
+    assert_eq!(
+        d[0].1,
+        format!(
+            r#"{{"source":"{}","transport":"udp","format":"rfc5424"}}"#,
+            u.local_addr().unwrap()
+        )
+    );
+}
