@@ -33,7 +33,7 @@ pub use event::{Chunk, Event, EventFormat, EventKind, EventTime, Events};
 pub use msgpack::{DecodeError, MapRef, RawStr, Value};
 pub use plugin::{
     Decision, Delivery, EmitError, Emitter, FilterPlugin, FlushResult, InitContext, InputPlugin,
-    OutputPlugin, PluginError, Spawner,
+    OnFailure, OutputPlugin, PluginError, Spawner,
 };
 pub use runtime::{PluginEntry, PluginKind};
 
@@ -43,6 +43,6 @@ pub mod prelude {
     pub use crate::metrics::{Counter, Gauge};
     pub use crate::{
         config_struct, Chunk, Decision, Emitter, Event, EventEncoder, EventTime, FilterPlugin,
-        FlushResult, InitContext, InputPlugin, OutputPlugin, PluginError, Value,
+        FlushResult, InitContext, InputPlugin, OnFailure, OutputPlugin, PluginError, Value,
     };
 }

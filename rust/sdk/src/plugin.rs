@@ -55,6 +55,18 @@ pub enum FlushResult {
     Error,
 }
 
+/// What the runtime does with a chunk a filter could not get through: a
+/// panic in [`FilterPlugin::filter`], or a malformed event (everything from
+/// it on). Either way it is logged as an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnFailure {
+    /// Pass it on unchanged: nothing is lost (the default).
+    PassUnchanged,
+    /// Drop it: for filters whose output must never hold what they were
+    /// to take out, such as redaction.
+    Drop,
+}
+
 /// What a filter does with one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -167,6 +179,9 @@ pub trait FilterPlugin: Sized + Send + 'static {
     /// Decides about one record; for [`Decision::Replace`], writes the
     /// replacement to `out` (usually with [`EventEncoder::record_with_metadata`]).
     fn filter(&mut self, event: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+
+    /// See [`OnFailure`].
+    const ON_FAILURE: OnFailure = OnFailure::PassUnchanged;
 
     /// Called once after the last record of each chunk: the place to publish
     /// counts gathered per record (each metric update is a call into the

@@ -18,7 +18,8 @@ use crate::host::Host;
 use crate::input::{Pauser, Queue};
 use crate::logging;
 use crate::plugin::{
-    Decision, FilterPlugin, FlushResult, InitContext, InputPlugin, OutputPlugin, PluginError,
+    Decision, FilterPlugin, FlushResult, InitContext, InputPlugin, OnFailure, OutputPlugin,
+    PluginError,
 };
 
 /// The three kinds of plugin.
@@ -108,6 +109,7 @@ impl<P: OutputPlugin> DynOutput for P {
 
 pub trait DynFilter: Send {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+    fn on_failure(&self) -> OnFailure;
     fn chunk_done(&mut self);
     fn exit(&mut self);
 }
@@ -115,6 +117,9 @@ pub trait DynFilter: Send {
 impl<P: FilterPlugin> DynFilter for P {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
         FilterPlugin::filter(self, event, tag, out)
+    }
+    fn on_failure(&self) -> OnFailure {
+        P::ON_FAILURE
     }
     fn chunk_done(&mut self) {
         FilterPlugin::chunk_done(self)
@@ -277,8 +282,16 @@ impl Instance {
         };
         logging::scope(&self.host, || {
             let mut plugin = lock(plugin);
-            match guarded("filter", || run_filter(&mut **plugin, tag, data)) {
+            let policy = plugin.on_failure();
+            match guarded("filter", || run_filter(&mut **plugin, tag, data, policy)) {
                 Ok(o) => o,
+                Err(e) if policy == OnFailure::Drop => {
+                    log::error!(
+                        "{e}; the chunk ({} records) is dropped rather than passed on unfiltered",
+                        Events::new(data).filter(Result::is_ok).count()
+                    );
+                    FilterOutcome::Modified(Vec::new())
+                }
                 Err(e) => {
                     log::error!("{e}; the chunk passes unchanged");
                     FilterOutcome::Unchanged
@@ -398,14 +411,33 @@ pub enum FilterOutcome {
 
 /// The filter loop. Output is only built from the first record that is not
 /// kept on; before that, nothing is copied or encoded.
-fn run_filter(plugin: &mut dyn DynFilter, tag: &str, data: &[u8]) -> FilterOutcome {
+fn run_filter(
+    plugin: &mut dyn DynFilter,
+    tag: &str,
+    data: &[u8],
+    policy: OnFailure,
+) -> FilterOutcome {
     let mut out: Option<EventEncoder> = None;
     let mut scratch = EventEncoder::new();
     // Offset up to which `data` has been dealt with (copied or replaced).
     let mut done = 0;
+    // End of the last event read whole.
+    let mut good = 0;
     for ev in Events::new(data) {
         let ev = match ev {
             Ok(ev) => ev,
+            Err(e) if policy == OnFailure::Drop => {
+                // Nothing past a malformed event can be read, so nothing
+                // there can be filtered: it goes.
+                log::error!(
+                    "malformed chunk (tag {tag}): {e}; its last {} bytes are dropped rather than passed on unfiltered",
+                    data.len() - good
+                );
+                let o = out.get_or_insert_with(EventEncoder::new);
+                o.raw_events(&data[done..good]);
+                done = data.len();
+                break;
+            }
             Err(e) => {
                 // Past a malformed event nothing can be parsed; keep the rest
                 // of the chunk byte for byte, so nothing is lost here.
@@ -415,6 +447,7 @@ fn run_filter(plugin: &mut dyn DynFilter, tag: &str, data: &[u8]) -> FilterOutco
                 break;
             }
         };
+        good = ev.offset + ev.raw.len();
         if ev.kind != EventKind::Record {
             continue;
         }

@@ -447,3 +447,50 @@ fn pause_from_inside_append_neither_deadlocks_nor_lets_the_source_run_on() {
     h.instance.resume();
     assert!(!h.collect(1, Duration::from_secs(5)).is_empty());
 }
+
+/// The same filter, dropping what it cannot get through.
+struct StrictFilt(Filt);
+
+impl FilterPlugin for StrictFilt {
+    const NAME: &'static str = "t_strict_filter";
+    const DESCRIPTION: &'static str = "test filter that fails closed";
+    const ON_FAILURE: OnFailure = OnFailure::Drop;
+    type Config = FilterCfg;
+
+    fn new(cfg: FilterCfg, ctx: &InitContext) -> Result<Self, PluginError> {
+        Filt::new(cfg, ctx).map(StrictFilt)
+    }
+
+    fn filter(&mut self, ev: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
+        self.0.filter(ev, tag, out)
+    }
+}
+
+#[test]
+fn a_fail_closed_filter_drops_what_it_cannot_filter() {
+    let h = Harness::filter::<StrictFilt>(&[]).unwrap();
+    let data = chunk(&[
+        (EventTime::new(1, 0), &[("msg", "a")]),
+        (EventTime::new(2, 0), &[("msg", "panic")]),
+    ]);
+    assert_eq!(
+        h.filter_chunk("t", &data),
+        FilterOutcome::Modified(Vec::new())
+    );
+    assert!(h.host.logged(
+        Level::Error,
+        "panic in filter: filter panic; the chunk (2 records) is dropped rather than passed on unfiltered"
+    ));
+    // A malformed tail goes; the good records before it are kept.
+    let mut data = chunk(&[
+        (EventTime::new(1, 0), &[("msg", "a")]),
+        (EventTime::new(2, 0), &[("msg", "b")]),
+    ]);
+    let good = data.len();
+    data.extend_from_slice(&[0x92, 0xc1]);
+    let FilterOutcome::Modified(out) = h.filter_chunk("t", &data) else {
+        panic!("expected the tail to be dropped")
+    };
+    assert_eq!(out, &data[..good]);
+    assert!(h.host.logged(Level::Error, "its last 2 bytes are dropped"));
+}

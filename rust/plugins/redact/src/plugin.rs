@@ -37,6 +37,9 @@ impl FilterPlugin for RedactFilter {
     const DESCRIPTION: &'static str =
         "Redact secrets and personal data (cards, e-mail, IPs, tokens, passwords, regexes)";
     type Config = RedactConfig;
+    /// A chunk that cannot be filtered (a panic, a malformed event) is
+    /// dropped and logged, never passed on with what it should not hold.
+    const ON_FAILURE: OnFailure = OnFailure::Drop;
 
     fn new(cfg: RedactConfig, ctx: &InitContext) -> Result<Self, PluginError> {
         let key = cfg.hash_key.as_deref();

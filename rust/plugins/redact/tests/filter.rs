@@ -205,6 +205,39 @@ fn config_errors_name_the_rule() {
 }
 
 #[test]
+fn a_malformed_tail_is_dropped_not_passed_unredacted() {
+    let h = Harness::filter::<RedactFilter>(&[("rule", "e detector=email")]).unwrap();
+    let mut data = chunk(&[(&[], &[("m", "clean")]), (&[], &[("m", "to a@b.io")])]);
+    let good = data.len();
+    // A third event cut short: its email could not be found.
+    let mut w = Writer::new();
+    w.array_len(2);
+    w.array_len(2);
+    w.uint(0);
+    w.map_len(0);
+    w.map_len(1);
+    w.str("m");
+    w.str("secret c@d.io");
+    let third = w.into_bytes();
+    data.extend_from_slice(&third[..third.len() - 3]);
+    let FilterOutcome::Modified(out) = h.filter_chunk("app", &data) else {
+        panic!("expected a change")
+    };
+    assert_eq!(
+        lines(&out),
+        [
+            r#"1700000000.5 {} {"m":"clean"}"#,
+            r#"1700000001.5 {} {"m":"to [REDACTED]"}"#
+        ]
+    );
+    assert!(!String::from_utf8_lossy(&out).contains("c@d"));
+    assert!(h.host.logged(
+        log::Level::Error,
+        &format!("its last {} bytes are dropped", data.len() - good)
+    ));
+}
+
+#[test]
 fn legacy_events_come_back_as_v2() {
     let mut enc = EventEncoder::with_format(flb_rs_sdk::EventFormat::Legacy);
     enc.record(EventTime::new(7, 0), |w| w.str("m", "mail x@y.io"));
