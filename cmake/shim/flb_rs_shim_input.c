@@ -10,6 +10,7 @@
  */
 
 #include <fluent-bit/flb_input_plugin.h>
+#include <fluent-bit/flb_io.h>
 
 #include "flb_rs_shim.h"
 
