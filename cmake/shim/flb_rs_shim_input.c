@@ -93,13 +93,29 @@ static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
     return 0;
 }
 
+/* Most collect rounds a shutdown pause makes: the queue is bounded and the
+ * paused threads add at most one batch each, so this is never reached in
+ * practice; it only bounds the loop. */
+#define FLB_RS_SHIM_DRAIN_ROUNDS 64
+
 static void cb_pause(void *data, struct flb_config *config)
 {
     struct flb_rs_shim_ctx *ctx = data;
+    int i;
 
-    (void) config;
-    flb_input_collector_pause(ctx->coll_id, ctx->ins);
     ctx->plugin->pause(ctx->rs);
+    flb_input_collector_pause(ctx->coll_id, ctx->ins);
+    /* Shutting down or reloading: what the library's threads already took
+     * from their sources is appended now, so that it is flushed in the
+     * grace period instead of lost at exit. A pause for a buffer limit is
+     * left alone: it comes from inside an append, and must not append. */
+    if (config->is_shutting_down) {
+        for (i = 0; i < FLB_RS_SHIM_DRAIN_ROUNDS; i++) {
+            if (ctx->plugin->collect(ctx->rs) <= 0) {
+                break;
+            }
+        }
+    }
 }
 
 static void cb_resume(void *data, struct flb_config *config)
