@@ -9,6 +9,9 @@
  * its threads stop reading their sources.
  */
 
+#include <poll.h>
+#include <time.h>
+
 #include <fluent-bit/flb_input_plugin.h>
 #include <fluent-bit/flb_io.h>
 
@@ -93,29 +96,62 @@ static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
     return 0;
 }
 
-/* Most collect rounds a shutdown pause makes: the queue is bounded and the
- * paused threads add at most one batch each, so this is never reached in
- * practice; it only bounds the loop. */
-#define FLB_RS_SHIM_DRAIN_ROUNDS 64
+/* At shutdown: how long the library's threads may go on handing over what
+ * their sockets already hold, and how quiet they must be to be done. */
+#define FLB_RS_SHIM_DRAIN_MAX_MS   1000
+#define FLB_RS_SHIM_DRAIN_QUIET_MS 100
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends what the library's threads take in until they have been quiet
+ * for FLB_RS_SHIM_DRAIN_QUIET_MS (waiting on the queue's descriptor, not
+ * sleeping), at most FLB_RS_SHIM_DRAIN_MAX_MS. */
+static void drain(struct flb_rs_shim_ctx *ctx)
+{
+    struct flb_input_instance *ins = ctx->ins;
+    long long deadline = now_ms() + FLB_RS_SHIM_DRAIN_MAX_MS;
+    struct pollfd pfd;
+    int appended = 0;
+    int n;
+
+    pfd.fd = ctx->plugin->input_fd(ctx->rs);
+    pfd.events = POLLIN;
+    while (pfd.fd >= 0 && now_ms() < deadline) {
+        n = ctx->plugin->collect(ctx->rs);
+        if (n > 0) {
+            appended += n;
+            continue;
+        }
+        pfd.revents = 0;
+        if (poll(&pfd, 1, FLB_RS_SHIM_DRAIN_QUIET_MS) <= 0) {
+            break;
+        }
+    }
+    if (appended > 0) {
+        flb_plg_info(ins, "%d record(s) taken in before the stop appended", appended);
+    }
+}
 
 static void cb_pause(void *data, struct flb_config *config)
 {
     struct flb_rs_shim_ctx *ctx = data;
-    int i;
 
-    ctx->plugin->pause(ctx->rs);
     flb_input_collector_pause(ctx->coll_id, ctx->ins);
-    /* Shutting down or reloading: what the library's threads already took
-     * from their sources is appended now, so that it is flushed in the
-     * grace period instead of lost at exit. A pause for a buffer limit is
-     * left alone: it comes from inside an append, and must not append. */
+    /* Shutting down or reloading: Fluent Bit flushes what is in its chunks
+     * during the grace period, so what the library's threads have taken in,
+     * or their sockets already hold, is appended first instead of being lost
+     * at exit. A pause for a buffer limit comes from inside an append, must
+     * not append, and stops the threads at once. */
     if (config->is_shutting_down) {
-        for (i = 0; i < FLB_RS_SHIM_DRAIN_ROUNDS; i++) {
-            if (ctx->plugin->collect(ctx->rs) <= 0) {
-                break;
-            }
-        }
+        drain(ctx);
     }
+    ctx->plugin->pause(ctx->rs);
 }
 
 static void cb_resume(void *data, struct flb_config *config)

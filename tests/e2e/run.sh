@@ -15,7 +15,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors syslog-tcp syslog-in syslog-in-tls syslog-roundtrip-relp
+       config-errors syslog-tcp syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
        redact redact-config-error hot-reload valgrind)
 
 if [ -z "${FLB_BIN:-}" ]; then
@@ -341,6 +341,27 @@ test_syslog_in_tls() {
     stop_fb "$fb_pid"
     [ "$(without_date "$out")" = '{"pri":13,"facility":1,"severity":5,"appname":"tlsapp","message":"via tls"}' ] ||
         fail "record: $(cat "$out")" || return 1
+}
+
+# Messages that reach the input's socket as Fluent Bit is told to stop are
+# not lost: at the stop the input goes on handing over what its sockets
+# hold until they are quiet, and Fluent Bit flushes it in the grace period.
+test_syslog_in_shutdown() {
+    local out=$work/sd.jsonl log=$work/sd.log port=$((20000 + RANDOM % 20000))
+    start_fb "$log" -f 1 \
+        -i rs_syslog -t s -p mode=tcp -p listen=127.0.0.1 -p port="$port" \
+        -o rs_example_jsonl -m s -p path="$out" -p include_tag=off
+    wait_for 'grep -q "listening on 127.0.0.1:$port" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    # Send, and send SIGTERM the moment the last byte is written.
+    python3 - "$port" "$fb_pid" <<'PY' || { stop_fb "$fb_pid"; fail "sender failed"; return 1; }
+import os, signal, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"".join(b"<13>1 - - app - - - m%d\n" % i for i in range(20000)))
+os.kill(int(sys.argv[2]), signal.SIGTERM)
+s.close()
+PY
+    stop_fb "$fb_pid"
+    [ "$(lines "$out")" -eq 20000 ] || fail "$(lines "$out") of 20000 records after the stop; $(grep -iE 'queued|appended' "$log")" || return 1
 }
 
 # dummy -> rs_syslog output (RELP) -> rs_syslog input (RELP) -> file, in one
