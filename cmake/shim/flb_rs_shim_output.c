@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include <fluent-bit/flb_output_plugin.h>
+#include <fluent-bit/flb_io.h>
 
 #include "flb_rs_shim.h"
 
@@ -74,4 +75,8 @@ void flb_rs_shim_describe_output(struct flb_output_plugin *p)
     p->event_type = FLB_OUTPUT_LOGS;
     /* A delivery that blocks must never stall the engine's event loop. */
     p->workers = 1;
+    /* Fluent Bit refuses `tls on` for an output without this flag. */
+    if (flb_rs_shim_declares(flb_rs_plugin_find(FLB_RS_KIND_OUTPUT, p->name), "tls")) {
+        p->flags |= FLB_IO_OPT_TLS;
+    }
 }

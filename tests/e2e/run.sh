@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
        config-errors syslog-tcp syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
+       syslog-roundtrip-relp-tls
        redact redact-config-error hot-reload valgrind)
 
 if [ -z "${FLB_BIN:-}" ]; then
@@ -381,6 +382,28 @@ test_syslog_roundtrip_relp() {
     [ "$(lines "$out")" -eq 25 ] || fail "$(lines "$out") records, want 25" || return 1
     [ "$(without_date "$out" | sort -u)" = '{"pri":131,"facility":16,"severity":3,"hostname":"web-1","appname":"shop","procid":"77","msgid":"ORDER","sd":{"meta@1":{"k":"v \"x\""}},"message":"round trip ü"}' ] ||
         fail "records: $(without_date "$out" | sort -u | head -3)" || return 1
+}
+
+# RELP over TLS both ways in one process, configured with `tls on` and
+# Fluent Bit's own tls.* keys (which it parses itself, for inputs and
+# outputs alike, and refuses for plugins without the TLS flag).
+test_syslog_roundtrip_relp_tls() {
+    command -v openssl >/dev/null || { echo "  skipped (no openssl)"; skipped=$((skipped + 1)); return 0; }
+    local out=$work/rtls.jsonl log=$work/rtls.log port=$((20000 + RANDOM % 20000))
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/rk.pem" -out "$work/rc.pem" -days 1 \
+        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 > /dev/null 2>&1 || { fail "openssl req"; return 1; }
+    start_fb "$log" -f 1 \
+        -i rs_syslog -t back -p mode=relp -p tls=on -p listen=127.0.0.1 -p port="$port" \
+        -p tls.crt_file="$work/rc.pem" -p tls.key_file="$work/rk.pem" \
+        -i dummy -t gen -p samples=10 -p rate=20 -p 'dummy={"log":"over RELP and TLS"}' \
+        -o rs_syslog -m gen -p mode=relp -p tls=on -p tls.ca_file="$work/rc.pem" -p tls.verify_hostname=on \
+        -p host=localhost -p port="$port" -p syslog_message_key=log \
+        -o rs_example_jsonl -m back -p path="$out" -p include_tag=off
+    wait_for '[ "$(lines "$out")" -ge 10 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 10; $(grep -E "error|warn" "$log" | head -3)"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(without_date "$out" | sort -u)" = '{"pri":14,"facility":1,"severity":6,"message":"over RELP and TLS"}' ] ||
+        fail "records: $(without_date "$out" | sort -u | head -3)" || return 1
+    grep -q 'relp+tls' "$log" || fail "the input did not say relp+tls" || return 1
 }
 
 # Skips the calling test when FLB_BIN was built without plugin $1.
