@@ -118,6 +118,7 @@ static void drain(struct flb_rs_shim_ctx *ctx)
     long long deadline = now_ms() + FLB_RS_SHIM_DRAIN_MAX_MS;
     struct pollfd pfd;
     int appended = 0;
+    int idle_wakeups = 0;
     int n;
 
     pfd.fd = ctx->plugin->input_fd(ctx->rs);
@@ -126,12 +127,20 @@ static void drain(struct flb_rs_shim_ctx *ctx)
         n = ctx->plugin->collect(ctx->rs);
         if (n > 0) {
             appended += n;
+            idle_wakeups = 0;
             continue;
+        }
+        /* Woken with nothing to append: a wake-up for a batch already
+         * taken, or Fluent Bit refusing the append. Not a reason to spin
+         * until the deadline. */
+        if (idle_wakeups == 3) {
+            break;
         }
         pfd.revents = 0;
         if (poll(&pfd, 1, FLB_RS_SHIM_DRAIN_QUIET_MS) <= 0) {
             break;
         }
+        idle_wakeups++;
     }
     if (appended > 0) {
         flb_plg_info(ins, "%d record(s) taken in before the stop appended", appended);
