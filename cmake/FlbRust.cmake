@@ -189,6 +189,13 @@ string(FIND "${_flb_rs_output_h}" "tls_min_version" _flb_rs_has_min_version)
 if(_flb_rs_has_min_version GREATER -1)
   target_compile_definitions(flb-rust-shim PRIVATE FLB_RS_HAVE_TLS_MIN_VERSION)
 endif()
+# 4.0 and later make tasks of chunks still pending during the shutdown
+# grace period; 3.2 only waits for tasks already running.
+file(READ "${PROJECT_SOURCE_DIR}/src/flb_engine.c" _flb_rs_engine_c)
+string(FIND "${_flb_rs_engine_c}" "flb_storage_chunk_count(config" _flb_rs_flushes_pending)
+if(_flb_rs_flushes_pending GREATER -1)
+  target_compile_definitions(flb-rust-shim PRIVATE FLB_RS_ENGINE_FLUSHES_PENDING_AT_STOP)
+endif()
 # 5.0 and later parse tls.verify_client_cert for inputs.
 file(READ "${PROJECT_SOURCE_DIR}/include/fluent-bit/flb_input.h" _flb_rs_input_h)
 string(FIND "${_flb_rs_input_h}" "tls_verify_client" _flb_rs_has_verify_client)

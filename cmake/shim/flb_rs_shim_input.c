@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include <fluent-bit/flb_engine.h>
 #include <fluent-bit/flb_input_plugin.h>
 #include <fluent-bit/flb_io.h>
 
@@ -144,6 +145,15 @@ static void drain(struct flb_rs_shim_ctx *ctx)
     }
     if (appended > 0) {
         flb_plg_info(ins, "%d record(s) taken in before the stop appended", appended);
+#ifndef FLB_RS_ENGINE_FLUSHES_PENDING_AT_STOP
+        /* Fluent Bit 3.x only waits for running tasks at a stop: make tasks
+         * of what was just appended now, or it goes with its chunks. (On the
+         * engine's thread only, where the flush timer would do the same, and
+         * not in the final teardown, when outputs are going.) */
+        if (ins->config->is_running && !flb_input_is_threaded(ins)) {
+            flb_engine_flush(ins->config, NULL);
+        }
+#endif
     }
 }
 
