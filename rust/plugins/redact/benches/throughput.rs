@@ -29,26 +29,11 @@ impl Rng {
     }
 }
 
-fn luhn_digit(partial: &[u32]) -> u32 {
-    // The check digit that makes partial + digit pass the Luhn check.
-    let sum: u32 = partial
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 0 {
-                let d2 = d * 2;
-                if d2 > 9 {
-                    d2 - 9
-                } else {
-                    d2
-                }
-            } else {
-                d
-            }
-        })
-        .sum();
-    (10 - sum % 10) % 10
+/// The check digit that makes `partial` + digit pass the Luhn check.
+fn luhn_digit(partial: &str) -> char {
+    ('0'..='9')
+        .find(|d| flb_rs_redact::detect::luhn(&format!("{partial}{d}")))
+        .expect("one digit always completes a Luhn number")
 }
 
 fn line(r: &mut Rng, i: u64) -> String {
@@ -64,13 +49,16 @@ fn line(r: &mut Rng, i: u64) -> String {
             r.next()
         ),
         45 => {
-            let mut d: Vec<u32> = vec![4];
-            d.extend((0..14).map(|_| r.below(10) as u32));
-            d.push(luhn_digit(&d));
-            let s: String = d.iter().map(|d| char::from_digit(*d, 10).unwrap()).collect();
+            let mut s: String = std::iter::once('4')
+                .chain((0..14).map(|_| char::from(b'0' + r.below(10) as u8)))
+                .collect();
+            s.push(luhn_digit(&s));
             format!(
                 "payment accepted card {}-{}-{}-{} amount=19.99 currency=EUR order={i}",
-                &s[0..4], &s[4..8], &s[8..12], &s[12..16]
+                &s[0..4],
+                &s[4..8],
+                &s[8..12],
+                &s[12..16]
             )
         }
         46..=47 => format!(
