@@ -324,13 +324,18 @@ PY
     [ "$got" = "$want" ] || fail "records: $(diff <(echo "$want") <(echo "$got") | head -8)" || return 1
 }
 
+# A throwaway certificate for localhost / 127.0.0.1: self_signed CERT KEY.
+self_signed() {
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$2" -out "$1" -days 1 \
+        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 > /dev/null 2>&1
+}
+
 # The input over TLS with the certificate given as Fluent Bit's own
 # tls.* keys (which Fluent Bit parses and the shim hands over).
 test_syslog_in_tls() {
     command -v openssl >/dev/null || { echo "  skipped (no openssl)"; skipped=$((skipped + 1)); return 0; }
     local out=$work/tls.jsonl log=$work/tls.log port=$((20000 + RANDOM % 20000))
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/k.pem" -out "$work/c.pem" -days 1 \
-        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 > /dev/null 2>&1 || { fail "openssl req"; return 1; }
+    self_signed "$work/c.pem" "$work/k.pem" || { fail "openssl req"; return 1; }
     start_fb "$log" -f 1 \
         -i rs_syslog -t t -p mode=tls -p listen=127.0.0.1 -p port="$port" \
         -p tls.crt_file="$work/c.pem" -p tls.key_file="$work/k.pem" -p tls.min_version=TLSv1.2 \
@@ -390,8 +395,7 @@ test_syslog_roundtrip_relp() {
 test_syslog_roundtrip_relp_tls() {
     command -v openssl >/dev/null || { echo "  skipped (no openssl)"; skipped=$((skipped + 1)); return 0; }
     local out=$work/rtls.jsonl log=$work/rtls.log port=$((20000 + RANDOM % 20000))
-    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/rk.pem" -out "$work/rc.pem" -days 1 \
-        -subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 > /dev/null 2>&1 || { fail "openssl req"; return 1; }
+    self_signed "$work/rc.pem" "$work/rk.pem" || { fail "openssl req"; return 1; }
     start_fb "$log" -f 1 \
         -i rs_syslog -t back -p mode=relp -p tls=on -p listen=127.0.0.1 -p port="$port" \
         -p tls.crt_file="$work/rc.pem" -p tls.key_file="$work/rk.pem" \
