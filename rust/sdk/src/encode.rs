@@ -328,33 +328,54 @@ impl EventEncoder {
             Some(Value::Map(m)) => Some(m.raw()),
             _ => None,
         };
-        self.event_head(time, metadata);
-        self.w.map(body);
-        self.records += 1;
+        self.event(time, |w| copy_map(w, metadata), |w| w.map(body));
     }
 
     /// Writes an event from an already encoded body map, and metadata map
     /// when given (V2 only): for plugins that rebuild a record with a
     /// [`Writer`] of their own, such as one that rewrites nested values.
     pub fn record_encoded(&mut self, time: EventTime, metadata: Option<&[u8]>, body: &[u8]) {
-        self.event_head(time, metadata);
-        self.w.raw(body);
-        self.records += 1;
+        self.event(time, |w| copy_map(w, metadata), |w| w.raw(body));
     }
 
-    /// Everything of an event before its body.
-    fn event_head(&mut self, time: EventTime, metadata: Option<&[u8]>) {
+    /// Writes an event whose metadata map and body map are both written by
+    /// the caller, straight into the encoder (the legacy format has no
+    /// metadata: `metadata` is not called).
+    pub fn record_with(
+        &mut self,
+        time: EventTime,
+        metadata: impl FnOnce(&mut MapWriter<'_>),
+        body: impl FnOnce(&mut MapWriter<'_>),
+    ) {
+        self.event(time, |w| w.map(metadata), |w| w.map(body));
+    }
+
+    /// One event in this encoder's format: `[[time, metadata], body]` (V2)
+    /// or `[time, body]` (legacy, where `metadata` is not called).
+    fn event(
+        &mut self,
+        time: EventTime,
+        metadata: impl FnOnce(&mut Writer),
+        body: impl FnOnce(&mut Writer),
+    ) {
         self.w.array_len(2);
         match self.format {
             EventFormat::V2 => {
                 self.w.array_len(2);
                 self.w.event_time(time);
-                match metadata {
-                    Some(m) => self.w.raw(m),
-                    None => self.w.map_len(0),
-                }
+                metadata(&mut self.w);
             }
             EventFormat::Legacy => self.w.event_time(time),
         }
+        body(&mut self.w);
+        self.records += 1;
+    }
+}
+
+/// An encoded metadata map copied as it is, or an empty one.
+fn copy_map(w: &mut Writer, map: Option<&[u8]>) {
+    match map {
+        Some(m) => w.raw(m),
+        None => w.map_len(0),
     }
 }

@@ -205,3 +205,31 @@ fn records_until_error_yields_the_good_prefix_and_keeps_the_error() {
     assert_eq!((&mut records).count(), 1);
     assert!(records.into_error().is_none());
 }
+
+#[test]
+fn record_with_writes_metadata_and_body_in_place() {
+    let mut v2 = EventEncoder::new();
+    v2.record_with(
+        EventTime::new(5, 6),
+        |m| m.str("src", "a"),
+        |b| b.uint("n", 1),
+    );
+    let ev = Events::new(v2.as_bytes()).next().unwrap().unwrap();
+    assert_eq!(ev.time, EventTime::new(5, 6));
+    assert_eq!(
+        ev.metadata.unwrap().get("src").unwrap().as_str().unwrap(),
+        "a"
+    );
+    assert_eq!(ev.body.get("n").unwrap().as_u64(), Some(1));
+    // Legacy events carry no metadata: its closure is not called.
+    let mut legacy = EventEncoder::with_format(EventFormat::Legacy);
+    legacy.record_with(
+        EventTime::new(5, 0),
+        |_| panic!("no metadata in legacy"),
+        |b| b.uint("n", 2),
+    );
+    let ev = Events::new(legacy.as_bytes()).next().unwrap().unwrap();
+    assert_eq!(ev.format, EventFormat::Legacy);
+    assert!(ev.metadata.is_none());
+    assert_eq!(ev.body.get("n").unwrap().as_u64(), Some(2));
+}

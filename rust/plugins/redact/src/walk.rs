@@ -137,14 +137,11 @@ impl Frame {
 
 /// Decides what the rules change in `root`; `changed[i]` counts the fields
 /// rule `i` changed. `root` comes from an event that was read whole, so it
-/// is well-formed; should a read still fail, nothing is changed.
+/// is well-formed; should a read still fail, nothing is changed (the counts
+/// of what was decided before the failure stay).
 pub fn scan(root: &MapRef<'_>, rules: &[Rule], metadata: bool, changed: &mut [u64]) -> Plan {
-    let mut counts = vec![0; changed.len()];
-    match scan_inner(root.raw(), rules, metadata, &mut counts) {
-        Ok(plan) => {
-            changed.iter_mut().zip(counts).for_each(|(c, n)| *c += n);
-            plan
-        }
+    match scan_inner(root.raw(), rules, metadata, changed) {
+        Ok(plan) => plan,
         Err(e) => {
             log::error!("record unreadable while redacting: {e}");
             Plan::default()

@@ -194,12 +194,12 @@ impl InputPlugin for SyslogInput {
             listener: Some(listener),
             transport,
             tls,
-            shape: RecordShape {
-                prefix: c.key_prefix,
-                nest_under: c.nest_under,
-                source_key: c.source_address_key,
-                time_from_message: c.time_from_message,
-            },
+            shape: RecordShape::new(
+                &c.key_prefix,
+                c.nest_under,
+                c.source_address_key,
+                c.time_from_message,
+            ),
             mode,
             offset_minutes,
             max_size,

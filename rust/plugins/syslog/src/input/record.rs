@@ -15,19 +15,62 @@
 //! (udp, tcp, tls, relp, unix_dgram, unix_stream) and `format` (rfc5424,
 //! rfc3164, raw).
 
-use flb_rs_sdk::{EventEncoder, EventTime, MapWriter, Writer};
+use flb_rs_sdk::{EventEncoder, EventTime, MapWriter};
 
 use super::parse::{Format, Message, SdElement};
 
 /// How records are shaped.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RecordShape {
-    pub prefix: String,
-    pub nest_under: Option<String>,
+    keys: Keys,
+    nest_under: Option<String>,
     /// Also put the source address in the body, under this key.
-    pub source_key: Option<String>,
+    source_key: Option<String>,
     /// The event's time from the message's timestamp (else: when received).
-    pub time_from_message: bool,
+    time_from_message: bool,
+}
+
+/// The body keys with their prefix, made once rather than per message.
+#[derive(Debug, Clone)]
+struct Keys {
+    pri: String,
+    facility: String,
+    severity: String,
+    hostname: String,
+    appname: String,
+    procid: String,
+    msgid: String,
+    sd: String,
+    message: String,
+    parse_error: String,
+}
+
+impl RecordShape {
+    pub fn new(
+        prefix: &str,
+        nest_under: Option<String>,
+        source_key: Option<String>,
+        time_from_message: bool,
+    ) -> Self {
+        let k = |name: &str| format!("{prefix}{name}");
+        RecordShape {
+            keys: Keys {
+                pri: k("pri"),
+                facility: k("facility"),
+                severity: k("severity"),
+                hostname: k("hostname"),
+                appname: k("appname"),
+                procid: k("procid"),
+                msgid: k("msgid"),
+                sd: k("sd"),
+                message: k("message"),
+                parse_error: k("parse_error"),
+            },
+            nest_under,
+            source_key,
+            time_from_message,
+        }
+    }
 }
 
 /// Where a message came from.
@@ -44,63 +87,55 @@ impl RecordShape {
             Some(t) if self.time_from_message => t,
             _ => origin.received,
         };
-        let mut meta = Writer::new();
-        meta.map(|w| {
-            w.str("source", origin.source);
-            w.str("transport", origin.transport);
-            w.str(
-                "format",
-                match m.format {
-                    Format::Rfc5424 => "rfc5424",
-                    Format::Rfc3164 => "rfc3164",
-                    Format::Raw => "raw",
-                },
-            );
-        });
-        let meta = meta.into_bytes();
-        let mut body = Writer::new();
-        body.map(|w| match &self.nest_under {
-            Some(key) => {
-                w.map(key, |n| self.fields(n, m));
-                self.source_field(w, origin);
-            }
-            None => {
-                self.fields(w, m);
-                self.source_field(w, origin);
-            }
-        });
-        out.record_encoded(time, Some(&meta), body.as_bytes());
-    }
-
-    fn source_field(&self, w: &mut MapWriter<'_>, origin: &Origin<'_>) {
-        if let Some(k) = &self.source_key {
-            w.str(k, origin.source);
-        }
+        out.record_with(
+            time,
+            |w| {
+                w.str("source", origin.source);
+                w.str("transport", origin.transport);
+                w.str(
+                    "format",
+                    match m.format {
+                        Format::Rfc5424 => "rfc5424",
+                        Format::Rfc3164 => "rfc3164",
+                        Format::Raw => "raw",
+                    },
+                );
+            },
+            |w| {
+                match &self.nest_under {
+                    Some(key) => w.map(key, |n| self.fields(n, m)),
+                    None => self.fields(w, m),
+                }
+                if let Some(k) = &self.source_key {
+                    w.str(k, origin.source);
+                }
+            },
+        );
     }
 
     fn fields(&self, w: &mut MapWriter<'_>, m: &Message<'_>) {
-        let key = |name: &str| format!("{}{name}", self.prefix);
+        let k = &self.keys;
         if let (Some(pri), Some(f), Some(s)) = (m.pri, m.facility(), m.severity()) {
-            w.uint(&key("pri"), pri.into());
-            w.uint(&key("facility"), f.into());
-            w.uint(&key("severity"), s.into());
+            w.uint(&k.pri, pri.into());
+            w.uint(&k.facility, f.into());
+            w.uint(&k.severity, s.into());
         }
-        for (name, v) in [
-            ("hostname", m.hostname),
-            ("appname", m.appname),
-            ("procid", m.procid),
-            ("msgid", m.msgid),
+        for (key, v) in [
+            (&k.hostname, m.hostname),
+            (&k.appname, m.appname),
+            (&k.procid, m.procid),
+            (&k.msgid, m.msgid),
         ] {
             if let Some(v) = v {
-                w.str(&key(name), v);
+                w.str(key, v);
             }
         }
         if !m.sd.is_empty() {
-            w.map(&key("sd"), |sd| write_sd(sd, &m.sd));
+            w.map(&k.sd, |sd| write_sd(sd, &m.sd));
         }
-        w.str(&key("message"), &m.msg);
+        w.str(&k.message, &m.msg);
         if let Some(e) = &m.error {
-            w.str(&key("parse_error"), e);
+            w.str(&k.parse_error, e);
         }
     }
 }
@@ -174,10 +209,7 @@ mod tests {
 
     #[test]
     fn rfc5424_with_structured_data() {
-        let shape = RecordShape {
-            time_from_message: true,
-            ..Default::default()
-        };
+        let shape = RecordShape::new("", None, None, true);
         let (body, meta, time) = record(
             &shape,
             br#"<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 [exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"] An application event"#,
@@ -195,7 +227,7 @@ mod tests {
 
     #[test]
     fn repeated_ids_and_params_never_repeat_a_key() {
-        let shape = RecordShape::default();
+        let shape = RecordShape::new("", None, None, false);
         let (body, _, time) = record(
             &shape,
             br#"<13>1 - - - - - [a x="1"][b y="2"][a x="3" z="4"] m"#,
@@ -213,12 +245,7 @@ mod tests {
 
     #[test]
     fn prefix_nesting_source_and_raw() {
-        let shape = RecordShape {
-            prefix: "syslog_".into(),
-            nest_under: Some("syslog".into()),
-            source_key: Some("from".into()),
-            time_from_message: false,
-        };
+        let shape = RecordShape::new("syslog_", Some("syslog".into()), Some("from".into()), false);
         let (body, meta, _) = record(&shape, b"<999>broken");
         assert_eq!(
             body,
