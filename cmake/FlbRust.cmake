@@ -19,6 +19,9 @@
 #   FLB_RUST_OFFLINE    pass --offline to cargo (default: On when the crates
 #                       are vendored, i.e. <flb-rust>/vendor exists)
 #   FLB_RUST_CARGO      the cargo program; FLB_RUST_RUSTC likewise
+#   FLB_RUST_TARGET_DIR cargo's target directory (default: flb-rust-target in
+#                       the build directory); builds of the same features and
+#                       profile may share one, so Rust is compiled once
 
 include_guard(GLOBAL)
 
@@ -101,7 +104,9 @@ if(NOT _flb_rs_triple AND CMAKE_CROSSCOMPILING)
   endif()
 endif()
 
-set(_flb_rs_target_dir "${CMAKE_BINARY_DIR}/flb-rust-target")
+set(FLB_RUST_TARGET_DIR "${CMAKE_BINARY_DIR}/flb-rust-target" CACHE PATH
+  "Cargo target directory of the Rust plugins (may be shared by builds of the same features)")
+set(_flb_rs_target_dir "${FLB_RUST_TARGET_DIR}")
 set(_flb_rs_env "CARGO_TARGET_DIR=${_flb_rs_target_dir}")
 set(_flb_rs_args build --manifest-path "${FLB_RS_ROOT}/Cargo.toml" --locked
                  --profile "${_flb_rs_profile}" -p flb-rs --no-default-features)
