@@ -280,7 +280,7 @@ test_syslog_tcp() {
         -p samples=20 -p rate=100 \
         -o rs_syslog -m s -p mode=tcp -p host=127.0.0.2 -p port="$recv_port" -p syslog_message_key=log \
         -p syslog_severity_key=level -p syslog_preset=kubernetes -p syslog_procid_preset=7 -p syslog_bom=off
-    wait_for '[ "$(grep -c "say" "$out" 2>/dev/null)" -ge 20 ]' 30 || { stop_fb "$fb_pid"; fail "$(grep -c say "$out") of 20 messages; $(grep -E 'error|warn' "$log" | head -3)"; return 1; }
+    wait_for '[ "$(grep -c "say" "$out" 2>/dev/null)" -ge 20 ]' 30 || { stop_fb "$fb_pid"; fail "$(grep -c say "$out") of 20 messages to 127.0.0.2; $({ grep -E 'error|warn' "$log" || tail -3 "$log"; } | head -3)"; return 1; }
     stop_fb "$fb_pid"
     kill "$recv_pid" 2>/dev/null
     # 20 octet-counted RFC 5424 messages, each exactly as expected but for the timestamp.
