@@ -75,9 +75,13 @@ impl Default for Options {
 /// What formatting had to change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
-    /// The message was cut to `maxsize`.
+    /// The message was made to fit `maxsize`: MSG cut, or SD elements
+    /// left out (`sd_cut`).
     pub truncated: bool,
-    /// SD elements or params left out because their names were invalid.
+    /// SD elements left out because the header and structured data alone
+    /// were longer than `maxsize`.
+    pub sd_cut: usize,
+    /// SD elements or params left out because their names were empty.
     pub sd_dropped: usize,
 }
 
@@ -102,14 +106,23 @@ pub fn header_field(out: &mut Vec<u8>, value: Option<&str>, max: usize) {
     }
 }
 
-/// An SD-NAME (SD-ID or PARAM-NAME) is valid when it is 1 to 32 printable
-/// US-ASCII characters other than `=`, space, `]` and `"`.
-pub fn valid_sd_name(name: &str, max: usize) -> bool {
-    !name.is_empty()
-        && name.len() <= max
-        && name
-            .bytes()
-            .all(|b| (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"'))
+/// Writes an SD-NAME (SD-ID or PARAM-NAME) as the built-in output does:
+/// cut to `max` bytes, and every byte RFC 5424 does not allow in a name
+/// (anything but printable US-ASCII, and `=`, space, `]`, `"`) written as
+/// `_`. An empty name writes nothing and returns false: `[]` or `="..."`
+/// would be malformed.
+fn sd_name(out: &mut Vec<u8>, name: &str, max: usize) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    out.extend(name.bytes().take(max).map(|b| {
+        if (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"') {
+            b
+        } else {
+            b'_'
+        }
+    }));
+    true
 }
 
 /// PARAM-VALUE escaping: `"`, `\` and `]` get a backslash.
@@ -122,34 +135,52 @@ fn sd_value(out: &mut Vec<u8>, v: &str) {
     }
 }
 
-fn structured_data(out: &mut Vec<u8>, sd: &[SdElement], opts: &Options, outcome: &mut Outcome) {
-    let id_max = if opts.allow_long_sd_id {
+/// Writes the SD elements (or NILVALUE when none is left), at most `limit`
+/// bytes past `start` (the message's first byte) when `limit` is not 0:
+/// the first element that would end beyond it is left out, and every one
+/// after it, so that no element is ever cut open.
+fn structured_data(
+    out: &mut Vec<u8>,
+    sd: &[SdElement],
+    opts: &Options,
+    start: usize,
+    outcome: &mut Outcome,
+) {
+    let name_max = if opts.allow_long_sd_id {
         usize::MAX
     } else {
         SD_NAME_MAX
     };
-    let start = out.len();
-    for e in sd {
-        if !valid_sd_name(&e.id, id_max) {
+    let sd_start = out.len();
+    for (i, e) in sd.iter().enumerate() {
+        let element_start = out.len();
+        out.push(b'[');
+        if !sd_name(out, &e.id, name_max) {
+            out.truncate(element_start);
             outcome.sd_dropped += 1;
             continue;
         }
-        out.push(b'[');
-        out.extend_from_slice(e.id.as_bytes());
         for (k, v) in &e.params {
-            if !valid_sd_name(k, SD_NAME_MAX) {
+            let param_start = out.len();
+            out.push(b' ');
+            if !sd_name(out, k, name_max) {
+                out.truncate(param_start);
                 outcome.sd_dropped += 1;
                 continue;
             }
-            out.push(b' ');
-            out.extend_from_slice(k.as_bytes());
             out.extend_from_slice(b"=\"");
             sd_value(out, v);
             out.push(b'"');
         }
         out.push(b']');
+        if opts.maxsize > 0 && out.len() - start > opts.maxsize {
+            out.truncate(element_start);
+            outcome.sd_cut += sd.len() - i;
+            outcome.truncated = true;
+            break;
+        }
     }
-    if out.len() == start {
+    if out.len() == sd_start {
         out.extend_from_slice(NIL.as_bytes());
     }
 }
@@ -160,22 +191,29 @@ fn utf8_repaired(out: &mut Vec<u8>, msg: &[u8]) {
 }
 
 /// Cuts `buf` to at most `max` bytes without splitting a UTF-8 character
-/// that starts at or after `from`; returns whether anything was cut.
+/// that starts at or after `from`, and never below `from`; returns whether
+/// anything was cut.
 fn cut(buf: &mut Vec<u8>, from: usize, max: usize) -> bool {
-    if max == 0 || buf.len() <= max {
+    let len = buf.len();
+    if len <= max {
         return false;
     }
-    let mut end = max;
+    let mut end = max.max(from);
     // Step back over continuation bytes (10xxxxxx) to a character start.
-    while end > from && (buf[end] & 0xc0) == 0x80 {
+    while end > from && end < len && (buf[end] & 0xc0) == 0x80 {
         end -= 1;
     }
     buf.truncate(end);
-    true
+    buf.len() < len
 }
 
 /// Writes `m` as an RFC 5424 message:
 /// `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP [BOM] MSG]`.
+///
+/// `maxsize` is met by cutting MSG on a character boundary and, when the
+/// header and SD alone are longer, by leaving out SD elements from the
+/// end; the header itself is never cut (it is at most about 500 bytes), so
+/// only a `maxsize` below the header's length can be exceeded.
 pub fn rfc5424(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let start = out.len();
@@ -190,23 +228,22 @@ pub fn rfc5424(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
     out.push(b' ');
     header_field(out, m.msgid.as_deref(), MSGID_MAX);
     out.push(b' ');
-    structured_data(out, &m.sd, opts, &mut outcome);
+    structured_data(out, &m.sd, opts, start, &mut outcome);
     if !m.msg.is_empty() {
+        let before_msg = out.len();
         out.push(b' ');
         if opts.bom {
             out.extend_from_slice(BOM);
         }
         let msg_start = out.len();
         utf8_repaired(out, &m.msg);
-        if opts.maxsize > 0 {
-            outcome.truncated = cut(
-                out,
-                msg_start.min(start + opts.maxsize),
-                start + opts.maxsize,
-            );
+        if opts.maxsize > 0 && cut(out, msg_start, start + opts.maxsize) {
+            outcome.truncated = true;
+            if out.len() <= msg_start {
+                // Not one character of MSG fits: no SP and BOM either.
+                out.truncate(before_msg);
+            }
         }
-    } else if opts.maxsize > 0 {
-        outcome.truncated = cut(out, start, start + opts.maxsize);
     }
     outcome
 }
@@ -246,7 +283,7 @@ pub fn rfc3164(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
     let msg_start = out.len();
     utf8_repaired(out, &m.msg);
     let max = if opts.maxsize > 0 { opts.maxsize } else { 1024 };
-    outcome.truncated = cut(out, msg_start.min(start + max), start + max);
+    outcome.truncated = cut(out, msg_start, start + max);
     outcome
 }
 
@@ -367,7 +404,7 @@ mod tests {
     }
 
     #[test]
-    fn structured_data_is_validated_and_escaped() {
+    fn sd_names_are_made_valid_as_the_builtin_does() {
         let m = Message {
             sd: vec![
                 SdElement {
@@ -380,8 +417,12 @@ mod tests {
                     ],
                 },
                 SdElement {
-                    id: "bad]id".into(),
-                    params: vec![],
+                    id: "bad]id=\"ü".into(),
+                    params: vec![("".into(), "empty names are left out".into())],
+                },
+                SdElement {
+                    id: String::new(),
+                    params: vec![("p".into(), "no SD-ID: left out".into())],
                 },
                 SdElement {
                     id: "k8s@1".into(),
@@ -392,32 +433,107 @@ mod tests {
             ..msg()
         };
         let (s, r) = s5424(&m, &Options::default());
+        // Invalid bytes become `_` (both bytes of "ü"), as in the built-in.
         assert_eq!(
             s,
             "<14>1 2026-11-24T23:05:09.123456Z web-1 nginx 42 ID47 \
-             [exampleSDID@32473 iut=\"3\" eventSource=\"Application\" q=\"a \\\"quoted\\\" \\\\ back\\]slash\"]\
-             [k8s@1 pod=\"web-1\"]"
+             [exampleSDID@32473 iut=\"3\" eventSource=\"Application\" q=\"a \\\"quoted\\\" \\\\ back\\]slash\" bad_name=\"dropped\"]\
+             [bad_id____][k8s@1 pod=\"web-1\"]"
         );
         assert_eq!(r.sd_dropped, 2);
     }
 
     #[test]
-    fn long_sd_ids_only_when_allowed() {
+    fn long_sd_names_are_cut_to_32_unless_allowed() {
         let long = "x".repeat(40);
         let m = Message {
             sd: vec![SdElement {
                 id: long.clone(),
-                params: vec![],
+                params: vec![(long.clone(), "v".into())],
             }],
             msg: vec![],
             ..msg()
         };
-        assert!(s5424(&m, &Options::default()).0.ends_with(" -"));
+        let short = &long[..32];
+        assert!(s5424(&m, &Options::default())
+            .0
+            .ends_with(&format!(" [{short} {short}=\"v\"]")));
         let o = Options {
             allow_long_sd_id: true,
             ..Options::default()
         };
-        assert!(s5424(&m, &o).0.ends_with(&format!(" [{long}]")));
+        assert!(s5424(&m, &o)
+            .0
+            .ends_with(&format!(" [{long} {long}=\"v\"]")));
+    }
+
+    fn with_sd(n: usize, text: &str) -> Message {
+        Message {
+            sd: (0..n)
+                .map(|i| SdElement {
+                    id: format!("e{i}@1"),
+                    params: vec![("k".into(), "v".repeat(10))],
+                })
+                .collect(),
+            msg: text.as_bytes().to_vec(),
+            ..msg()
+        }
+    }
+
+    #[test]
+    fn maxsize_cuts_msg_never_structured_data() {
+        let o = |maxsize| Options {
+            bom: false,
+            maxsize,
+            ..Options::default()
+        };
+        let full = s5424(&with_sd(2, "ü-message"), &o(0)).0;
+        let msg_at = full.find("] ").unwrap() + 2;
+        // Every limit from the whole message down to just the header and
+        // SD: the SD stays whole and MSG is cut on a character boundary.
+        for max in msg_at..=full.len() {
+            let (s, r) = s5424(&with_sd(2, "ü-message"), &o(max));
+            assert!(s.len() <= max, "{max}: {s}");
+            assert!(
+                s.contains("[e0@1 k=\"vvvvvvvvvv\"][e1@1 k=\"vvvvvvvvvv\"]"),
+                "{max}: {s}"
+            );
+            assert_eq!(r.truncated, max < full.len(), "{max}");
+            assert_eq!(r.sd_cut, 0);
+            assert!(full.starts_with(&s));
+        }
+        // No room for one character of MSG: no SP, no MSG.
+        let (s, r) = s5424(&with_sd(2, "ü-message"), &o(msg_at));
+        assert!(s.ends_with("vvvvvvvvvv\"]"), "{s}");
+        assert!(r.truncated);
+    }
+
+    #[test]
+    fn maxsize_leaves_out_whole_sd_elements_from_the_end() {
+        let o = |maxsize| Options {
+            bom: false,
+            maxsize,
+            ..Options::default()
+        };
+        let header = s5424(&with_sd(0, ""), &o(0)).0;
+        let header = &header[..header.len() - 1]; // without the "-"
+        let one = s5424(&with_sd(1, ""), &o(0)).0;
+        let two = s5424(&with_sd(2, ""), &o(0)).0;
+        for max in header.len()..two.len() {
+            let (s, r) = s5424(&with_sd(3, "msg"), &o(max));
+            let (sd, cut) = if max >= one.len() {
+                (one.clone(), 2)
+            } else {
+                (format!("{header}-"), 3)
+            };
+            // What room is left goes to MSG (never a lone SP).
+            let room = max.saturating_sub(sd.len()).min(4);
+            let want = format!("{sd}{}", if room >= 2 { &" msg"[..room] } else { "" });
+            assert_eq!((s.as_str(), r.sd_cut), (want.as_str(), cut), "{max}");
+            assert!(r.truncated);
+            // Every element that is there is closed.
+            assert_eq!(s.matches('[').count(), s.matches(']').count(), "{s}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use flb_rs_sdk::accessor::RecordAccessor;
+use flb_rs_sdk::accessor::{RecordAccessor, Step};
 use flb_rs_sdk::{json, Event, MapRef, Value};
 
 use crate::format::{Message, SdElement};
@@ -82,8 +82,9 @@ pub fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
         Value::Bin(b) => Some(String::from_utf8_lossy(b)),
         Value::Int(i) => Some(Cow::Owned(i.to_string())),
         Value::UInt(u) => Some(Cow::Owned(u.to_string())),
-        Value::F32(f) => Some(Cow::Owned(f.to_string())),
-        Value::F64(f) => Some(Cow::Owned(f.to_string())),
+        // As the built-in output writes them (C's "%f").
+        Value::F32(f) => Some(Cow::Owned(format!("{:.6}", f64::from(f)))),
+        Value::F64(f) => Some(Cow::Owned(format!("{f:.6}"))),
         Value::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
         Value::Nil => None,
         Value::Map(_) | Value::Array(_) => json::to_string(v).ok().map(Cow::Owned),
@@ -115,6 +116,30 @@ pub struct Kubernetes {
     pub sd_id: String,
 }
 
+/// A `syslog_sd_key`: the field at `path`, a map, becomes one SD element
+/// whose SD-ID is the key itself (the last key of a path) and whose params
+/// are the map's scalar entries, as in the built-in output.
+#[derive(Debug, Clone)]
+pub struct SdKey {
+    pub path: RecordAccessor,
+    pub id: String,
+}
+
+impl SdKey {
+    pub fn new(path: RecordAccessor) -> Self {
+        let id = path
+            .steps()
+            .iter()
+            .rev()
+            .find_map(|s| match s {
+                Step::Key(k) => Some(k.clone()),
+                Step::Index(_) => None,
+            })
+            .unwrap_or_default();
+        SdKey { path, id }
+    }
+}
+
 /// Everything that turns records into messages.
 #[derive(Debug, Clone)]
 pub struct Mapping {
@@ -126,7 +151,11 @@ pub struct Mapping {
     pub appname: Field,
     pub procid: Field,
     pub msgid: Field,
-    pub sd_keys: Vec<RecordAccessor>,
+    /// `syslog_sd_key`: one SD element per key, named after it.
+    pub sd_keys: Vec<SdKey>,
+    /// `syslog_sd_elements_key`: maps of SD elements
+    /// `{SD-ID: {param: value}}`, as the rs_syslog input writes `sd`.
+    pub sd_elements_keys: Vec<RecordAccessor>,
     pub message_key: Option<RecordAccessor>,
     pub kubernetes: Option<Kubernetes>,
 }
@@ -138,7 +167,8 @@ pub struct Issues {
     pub bad_code: bool,
     /// `message_key` is set but the record has no such field.
     pub no_message: bool,
-    /// An `sd_key` field that is not a map of maps.
+    /// An `sd_key` field that is not a map, or an `sd_elements_key` field
+    /// that is not a map of maps.
     pub bad_sd: bool,
 }
 
@@ -183,7 +213,8 @@ impl Mapping {
         };
 
         let mut sd = Vec::new();
-        for key in &self.sd_keys {
+        self.sd_from_keys(body, &mut sd, issues);
+        for key in &self.sd_elements_keys {
             let well_formed = match key.get(body) {
                 None => true,
                 Some(Value::Map(m)) => sd_elements(&m, &mut sd),
@@ -223,6 +254,49 @@ impl Mapping {
     }
 }
 
+impl Mapping {
+    /// The elements of `syslog_sd_key`. Top-level keys come in the order
+    /// of the record's fields, as the built-in output writes them; paths
+    /// follow in the order they were configured.
+    fn sd_from_keys(&self, body: &MapRef<'_>, sd: &mut Vec<SdElement>, issues: &mut Issues) {
+        let mut add = |key: &SdKey, v: Value<'_>| match v {
+            Value::Map(m) => sd.push(SdElement {
+                id: key.id.clone(),
+                params: scalar_params(&m),
+            }),
+            _ => issues.bad_sd = true,
+        };
+        if self.sd_keys.iter().any(|k| k.path.is_top_level()) {
+            for (k, v) in body.iter() {
+                let name = match k {
+                    Value::Str(s) => s.as_bytes(),
+                    Value::Bin(b) => b,
+                    _ => continue,
+                };
+                for key in self.sd_keys.iter().filter(|k| k.path.is_top_level()) {
+                    if key.id.as_bytes() == name {
+                        add(key, v);
+                    }
+                }
+            }
+        }
+        for key in self.sd_keys.iter().filter(|k| !k.path.is_top_level()) {
+            if let Some(v) = key.path.get(body) {
+                add(key, v);
+            }
+        }
+    }
+}
+
+/// A map's string, binary, number and boolean entries as SD params, in
+/// order; nil, nested maps and arrays are skipped (as in the built-in).
+fn scalar_params(m: &MapRef<'_>) -> Vec<(String, String)> {
+    m.iter()
+        .filter(|(_, v)| !matches!(v, Value::Nil | Value::Map(_) | Value::Array(_)))
+        .filter_map(|(k, v)| Some((text(&k)?.into_owned(), text(&v)?.into_owned())))
+        .collect()
+}
+
 /// `{sd_id: {param: value, ...}, ...}` to SD elements; false when some
 /// entry had another shape (those entries are left out).
 fn sd_elements(m: &MapRef<'_>, out: &mut Vec<SdElement>) -> bool {
@@ -234,18 +308,15 @@ fn sd_elements(m: &MapRef<'_>, out: &mut Vec<SdElement>) -> bool {
         };
         out.push(SdElement {
             id: id.into_owned(),
-            params: params
-                .iter()
-                .filter_map(|(k, v)| Some((text(&k)?.into_owned(), text(&v)?.into_owned())))
-                .collect(),
+            params: scalar_params(&params),
         });
     }
     ok
 }
 
 /// The Kubernetes SD element: namespace, pod, container, host, and each
-/// label as `label.<name>` (names longer than RFC 5424 allows are left
-/// out when the message is written).
+/// label as `label.<name>` (cut to RFC 5424's 32 characters when the
+/// message is written, as every SD name).
 fn kubernetes_sd(id: &str, k: &MapRef<'_>) -> SdElement {
     let mut params = Vec::new();
     for (field, param) in [
@@ -299,7 +370,8 @@ mod tests {
                 key: None,
                 preset: Some("MSG1".into()),
             },
-            sd_keys: vec![acc("sd").unwrap()],
+            sd_keys: vec![],
+            sd_elements_keys: vec![acc("sd").unwrap()],
             message_key: acc("log"),
             kubernetes: None,
         }
@@ -398,6 +470,70 @@ mod tests {
             }]
         );
         assert!(issues.bad_sd);
+    }
+
+    fn sd_keys(keys: &[&str]) -> Mapping {
+        Mapping {
+            sd_keys: keys.iter().map(|k| SdKey::new(acc(k).unwrap())).collect(),
+            sd_elements_keys: vec![],
+            ..mapping()
+        }
+    }
+
+    #[test]
+    fn sd_key_is_the_sd_id_as_in_the_builtin() {
+        let (msg, issues) = map_one(&sd_keys(&["uls@0"]), |w| {
+            w.str("log", "x");
+            w.map("uls@0", |p| {
+                p.str("logtype", "access");
+                p.uint("n", 3);
+                p.int("neg", -2);
+                p.f64("ratio", 0.5);
+                p.bool("ok", true);
+                p.map("nested", |n| n.str("skipped", "yes"));
+                p.array("list", |a| a.str("skipped"));
+                p.nil("none");
+            });
+        });
+        assert_eq!(issues, Issues::default());
+        assert_eq!(
+            msg.sd,
+            vec![SdElement {
+                id: "uls@0".into(),
+                params: vec![
+                    ("logtype".into(), "access".into()),
+                    ("n".into(), "3".into()),
+                    ("neg".into(), "-2".into()),
+                    ("ratio".into(), "0.500000".into()),
+                    ("ok".into(), "true".into()),
+                ],
+            }]
+        );
+    }
+
+    #[test]
+    fn sd_keys_follow_the_records_field_order_paths_after() {
+        let m = sd_keys(&["$meta['origin@1']", "b@1", "a@1"]);
+        let (msg, issues) = map_one(&m, |w| {
+            w.map("a@1", |p| p.str("k", "a"));
+            w.map("meta", |p| p.map("origin@1", |o| o.str("ip", "192.0.2.1")));
+            w.map("b@1", |p| p.str("k", "b"));
+            w.str("c@1", "not named");
+        });
+        assert!(!issues.bad_sd);
+        let ids: Vec<&str> = msg.sd.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids, ["a@1", "b@1", "origin@1"]);
+        assert_eq!(msg.sd[2].params, vec![("ip".into(), "192.0.2.1".into())]);
+    }
+
+    #[test]
+    fn an_sd_key_that_is_not_a_map_is_reported_and_left_out() {
+        let (msg, issues) = map_one(&sd_keys(&["sd@1"]), |w| w.str("sd@1", "text"));
+        assert!(msg.sd.is_empty());
+        assert!(issues.bad_sd);
+        let (msg, issues) = map_one(&sd_keys(&["sd@1"]), |w| w.str("other", "x"));
+        assert!(msg.sd.is_empty());
+        assert!(!issues.bad_sd, "an absent key is no issue");
     }
 
     #[test]

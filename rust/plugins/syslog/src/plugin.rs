@@ -14,7 +14,7 @@ use flb_rs_sdk::prelude::*;
 
 use crate::format::{self, Options};
 use crate::framing::Framing;
-use crate::mapping::{Field, Issues, Kubernetes, Mapping};
+use crate::mapping::{Field, Issues, Kubernetes, Mapping, SdKey};
 use crate::time::parse_offset;
 use crate::transport::{Mode, SendError, Sender, Settings, Tls, TlsSettings};
 
@@ -57,14 +57,19 @@ config_struct! {
         pub syslog_msgid_key: Option<String>,
         /// MSGID when the record has none.
         pub syslog_msgid_preset: Option<String>,
-        /// Field holding structured data as a map {SD-ID: {param: value}}. Repeatable.
+        /// Field holding a map that becomes one SD element whose SD-ID is the
+        /// key itself (the last key of a path) and whose params are the map's
+        /// scalar entries, as in the built-in output. Repeatable.
         pub syslog_sd_key: Multi<String>,
+        /// Field holding SD elements as a map {SD-ID: {param: value}}, as the
+        /// rs_syslog input writes `sd`. Repeatable.
+        pub syslog_sd_elements_key: Multi<String>,
         /// Field with the message text; without it the message is empty.
         pub syslog_message_key: Option<String>,
         /// A record without syslog_message_key: send_empty (as the built-in
         /// output does) or drop (counted in dropped_records_total and logged).
         pub syslog_message_missing: String = "send_empty",
-        /// Allow SD-IDs longer than the 32 characters RFC 5424 allows.
+        /// Allow SD-IDs and param names longer than the 32 characters RFC 5424 allows.
         pub allow_longer_sd_id: bool = "false",
         /// Stream framing: octet_counting (RFC 6587/5425) or non_transparent (LF).
         pub syslog_framing: String = "octet_counting",
@@ -181,6 +186,15 @@ fn accessor(key: &str, value: &Option<String>) -> Result<Option<RecordAccessor>,
         .transpose()
 }
 
+/// A repeatable key's record accessors.
+fn accessors(key: &str, values: &Multi<String>) -> Result<Vec<RecordAccessor>, PluginError> {
+    values
+        .0
+        .iter()
+        .map(|v| RecordAccessor::parse(v).map_err(|e| PluginError::new(format!("{key}: {e}"))))
+        .collect()
+}
+
 fn code(key: &str, v: u32, max: u32) -> Result<u8, PluginError> {
     u8::try_from(v)
         .ok()
@@ -290,15 +304,11 @@ impl OutputPlugin for SyslogOutput {
                 &c.syslog_msgid_key,
                 &c.syslog_msgid_preset,
             )?,
-            sd_keys: c
-                .syslog_sd_key
-                .0
-                .iter()
-                .map(|k| {
-                    RecordAccessor::parse(k)
-                        .map_err(|e| PluginError::new(format!("syslog_sd_key: {e}")))
-                })
-                .collect::<Result<_, _>>()?,
+            sd_keys: accessors("syslog_sd_key", &c.syslog_sd_key)?
+                .into_iter()
+                .map(SdKey::new)
+                .collect(),
+            sd_elements_keys: accessors("syslog_sd_elements_key", &c.syslog_sd_elements_key)?,
             message_key: accessor("syslog_message_key", &c.syslog_message_key)?,
             kubernetes,
         };
@@ -400,6 +410,7 @@ impl OutputPlugin for SyslogOutput {
         let mut messages: Vec<Vec<u8>> = Vec::new();
         let mut msg = Vec::with_capacity(512);
         let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
+        let mut sd_cut = 0usize;
         let mut issues = Issues::default();
         let mut records = chunk.records_until_error();
         for ev in &mut records {
@@ -417,6 +428,7 @@ impl OutputPlugin for SyslogOutput {
             };
             truncated += u64::from(outcome.truncated);
             sd_dropped += outcome.sd_dropped;
+            sd_cut += outcome.sd_cut;
             match self.wire {
                 Wire::Stream => self.framing.frame(&mut stream, &msg),
                 Wire::Datagram | Wire::Relp => messages.push(msg.clone()),
@@ -431,7 +443,15 @@ impl OutputPlugin for SyslogOutput {
         }
         if issues.bad_sd || sd_dropped > 0 {
             log::debug!(
-                "structured data that is not a map of maps or has invalid names was left out"
+                "structured data that is not a map (syslog_sd_key), not a map of maps \
+                 (syslog_sd_elements_key) or has empty names was left out"
+            );
+        }
+        if sd_cut > 0 {
+            log::warn!(
+                "{sd_cut} SD elements were left out: with them the messages would exceed \
+                 syslog_maxsize ({} bytes)",
+                self.options.maxsize
             );
         }
 

@@ -798,7 +798,7 @@ fn round_trip(mode: &str) {
         ("syslog_appname_preset", "fluent-bit"),
         ("syslog_procid_key", "proc"),
         ("syslog_msgid_key", "id"),
-        ("syslog_sd_key", "sd"),
+        ("syslog_sd_elements_key", "sd"),
     ])
     .unwrap();
     // Collected while the output waits: RELP acknowledges a message only

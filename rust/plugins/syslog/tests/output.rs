@@ -210,6 +210,46 @@ fn maxsize_truncation_is_counted() {
     assert_eq!(h.host.metric("truncated_total", &[]), Some(1.0));
 }
 
+/// syslog_maxsize below header + SD: whole SD elements are left out from
+/// the end (counted, and warned about), never one cut open.
+#[test]
+fn maxsize_leaves_out_sd_elements_that_do_not_fit() {
+    let r = UdpSocket::bind("127.0.0.1:0").unwrap();
+    r.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let port = r.local_addr().unwrap().port();
+    let h = harness(&props(
+        port,
+        &[
+            ("mode", "udp"),
+            ("syslog_maxsize", "90"),
+            ("syslog_sd_key", "a@1"),
+            ("syslog_sd_key", "b@1"),
+        ],
+    ));
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| {
+        m.str("log", "text");
+        m.map("a@1", |p| p.str("k", "short"));
+        m.map("b@1", |p| p.str("k", &"long".repeat(10)));
+    });
+    assert_eq!(h.flush("t", &enc.into_bytes()), FlushResult::Ok);
+    let mut buf = [0u8; 2048];
+    let n = r.recv(&mut buf).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&buf[..n]).unwrap(),
+        "<14>1 2026-11-24T23:05:09.123456Z node app - - [a@1 k=\"short\"] text"
+    );
+    assert_eq!(h.host.metric("truncated_total", &[]), Some(1.0));
+    assert!(
+        h.host
+            .logs()
+            .iter()
+            .any(|(_, l)| l.contains("1 SD elements were left out")),
+        "{:?}",
+        h.host.logs()
+    );
+}
+
 #[test]
 fn a_receiver_that_stops_reading_costs_a_bounded_time_then_retry() {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

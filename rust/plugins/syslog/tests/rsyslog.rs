@@ -196,11 +196,10 @@ fn tricky_chunk() -> Vec<u8> {
     // Quotes, backslashes and brackets in structured data.
     enc.record(T, |m| {
         m.str("log", "with sd");
-        m.map("sd", |sd| {
-            sd.map("ex@32473", |p| {
-                p.str("q", "a \"b\" ] c \\ d");
-                p.str("plain", "v");
-            })
+        // The built-in output's shape: the key is the SD-ID.
+        m.map("ex@32473", |p| {
+            p.str("q", "a \"b\" ] c \\ d");
+            p.str("plain", "v");
         });
     });
     // An empty message, and header fields longer than RFC 5424 allows.
@@ -227,7 +226,7 @@ fn output(port: u16, mode: &str) -> Harness {
         ("syslog_appname_preset", "fluent-bit"),
         ("syslog_procid_key", "proc"),
         ("syslog_msgid_key", "id"),
-        ("syslog_sd_key", "sd"),
+        ("syslog_sd_key", "ex@32473"),
         ("syslog_bom", "off"),
     ])
     .unwrap()
@@ -435,7 +434,7 @@ fn rsyslog_imtcp_over_tls_with_certificate_and_hostname_checks() {
             ("syslog_appname_preset", "fluent-bit"),
             ("syslog_procid_key", "proc"),
             ("syslog_msgid_key", "id"),
-            ("syslog_sd_key", "sd"),
+            ("syslog_sd_key", "ex@32473"),
             ("syslog_bom", "off"),
         ];
         p.extend_from_slice(extra);

@@ -194,7 +194,7 @@ fn syslog_ng_parses_every_field_as_sent() {
         ("syslog_appname_preset", "fluent-bit"),
         ("syslog_procid_key", "proc"),
         ("syslog_msgid_key", "id"),
-        ("syslog_sd_key", "sd"),
+        ("syslog_sd_elements_key", "sd"),
     ])
     .unwrap();
     let t = EventTime::new(1_795_561_509, 123_456_789);
