@@ -6,7 +6,7 @@
 //! connection starts on a frame boundary, so a receiver never sees half a
 //! message glued to the next one.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::time::{Duration, Instant};
@@ -15,7 +15,9 @@ use std::mem::MaybeUninit;
 
 use socket2::{Domain, Protocol, SockAddr, SockRef, Socket, TcpKeepalive, Type};
 
-use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode, SslVersion};
+use openssl::ssl::{
+    ErrorCode, SslConnector, SslFiletype, SslMethod, SslStream, SslVerifyMode, SslVersion,
+};
 
 use crate::relp::{RelpError, Session};
 
@@ -482,9 +484,10 @@ impl Sender {
     /// the close from the peer's answer), and what it carried would be lost
     /// without an error: look before writing.
     fn drop_if_closed(&mut self) {
-        let closed = match &self.conn {
-            Some(Conn::Tcp(t)) => peer_closed(SockRef::from(t.tcp())),
-            Some(Conn::UnixStream(u)) => peer_closed(SockRef::from(u)),
+        let closed = match &mut self.conn {
+            Some(Conn::Tcp(Stream::Plain(t))) => peer_closed(SockRef::from(&*t)),
+            Some(Conn::Tcp(Stream::Tls(s))) => tls_peer_closed(s),
+            Some(Conn::UnixStream(u)) => peer_closed(SockRef::from(&*u)),
             _ => false,
         };
         if closed {
@@ -554,12 +557,80 @@ impl Sender {
 
 impl Drop for Sender {
     /// Ends a RELP session with `close`, so the server knows every message
-    /// was meant; other transports just close.
+    /// was meant, and a TCP or TLS stream with a graceful close.
     fn drop(&mut self) {
-        if let Some(Conn::Relp(session)) = self.conn.take() {
-            session.close();
+        match self.conn.take() {
+            Some(Conn::Relp(session)) => session.close(),
+            Some(Conn::Tcp(stream)) => {
+                close_gracefully(stream, self.settings.write_timeout.min(CLOSE_WAIT_MAX))
+            }
+            _ => {}
         }
     }
+}
+
+/// The longest an instance's exit waits for the receiver to close its side.
+const CLOSE_WAIT_MAX: Duration = Duration::from_secs(2);
+
+/// Closes a stream so that the receiver reads all of it: close_notify
+/// (TLS), then our FIN, then what the receiver still sends (session
+/// tickets, its own close_notify) is read and discarded until it closes
+/// its side or `wait` passes. Closing a socket with unread bytes in its
+/// receive queue makes Linux send a reset instead, and a reset discards
+/// what was still in our send queue.
+fn close_gracefully(stream: Stream, wait: Duration) {
+    let tcp = match stream {
+        Stream::Plain(t) => t,
+        Stream::Tls(mut s) => {
+            // Sends close_notify; the peer's answer is read below.
+            let _ = s.shutdown();
+            // SslStream has no into_inner: the socket is cloned, and the
+            // SSL object is freed after it, without another write.
+            match s.get_ref().try_clone() {
+                Ok(t) => t,
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = tcp.shutdown(std::net::Shutdown::Write);
+    let deadline = Instant::now() + wait;
+    let mut buf = [0u8; 4096];
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() || tcp.set_read_timeout(Some(left)).is_err() {
+            break;
+        }
+        match (&tcp).read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// Whether the receiver closed or reset a TLS connection. A peek on the
+/// socket cannot tell: TLS 1.3 session tickets, alerts and a close_notify
+/// are bytes it takes for "alive". The TLS stream is read without
+/// blocking instead: OpenSSL takes in tickets itself, a close_notify or
+/// an end of stream means closed, and application data (which a syslog
+/// receiver never sends) is discarded, a bounded amount.
+fn tls_peer_closed(s: &mut SslStream<TcpStream>) -> bool {
+    if s.get_ref().set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut buf = [0u8; 1024];
+    let mut closed = false;
+    for _ in 0..64 {
+        match s.ssl_read(&mut buf) {
+            Ok(_) => continue,
+            Err(e) if matches!(e.code(), ErrorCode::WANT_READ | ErrorCode::WANT_WRITE) => break,
+            // ZERO_RETURN (close_notify), SYSCALL (end of stream, reset), SSL.
+            Err(_) => {
+                closed = true;
+                break;
+            }
+        }
+    }
+    s.get_ref().set_nonblocking(false).is_err() || closed
 }
 
 /// Whether a non-blocking peek says the peer closed the stream: end of
