@@ -145,7 +145,50 @@ enum Wire {
 /// limited to messages whose acknowledgement was lost.
 struct Resume {
     fingerprint: u64,
+    /// Messages in the chunk: a second check against a fingerprint clash.
+    messages: usize,
     acked: usize,
+}
+
+/// The most chunks in retry whose acknowledged prefix is remembered; past
+/// it the oldest is forgotten (its retry then sends it whole again).
+const RESUMES_MAX: usize = 1024;
+
+/// Every chunk in retry after a partial RELP delivery. Fluent Bit retries
+/// several chunks at once and in any order: remembering one chunk only
+/// made every other retry resend what was already acknowledged.
+#[derive(Default)]
+struct Resumes(std::collections::VecDeque<Resume>);
+
+impl Resumes {
+    fn position(&self, fingerprint: u64, messages: usize) -> Option<usize> {
+        self.0
+            .iter()
+            .position(|r| r.fingerprint == fingerprint && r.messages == messages)
+    }
+
+    /// Takes the acknowledged prefix of a chunk out (0 when unknown).
+    fn take(&mut self, fingerprint: u64, messages: usize) -> usize {
+        self.position(fingerprint, messages)
+            .and_then(|i| self.0.remove(i))
+            .map_or(0, |r| r.acked.min(messages))
+    }
+
+    fn insert(&mut self, r: Resume) {
+        if self.0.len() == RESUMES_MAX {
+            self.0.pop_front();
+        }
+        self.0.push_back(r);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Messages of the chunks in retry not acknowledged yet.
+    fn unacked(&self) -> usize {
+        self.0.iter().map(|r| r.messages - r.acked).sum()
+    }
 }
 
 fn fingerprint(chunk: &Chunk<'_>) -> u64 {
@@ -172,7 +215,7 @@ pub struct SyslogOutput {
     options: Options,
     framing: Framing,
     wire: Wire,
-    resume: Option<Resume>,
+    resumes: Resumes,
     drop_without_message: bool,
     mapping: Mapping,
     sender: Sender,
@@ -363,7 +406,7 @@ impl OutputPlugin for SyslogOutput {
             )?,
             relp_unacked: ctx.gauge(
                 "relp_unacked",
-                "Messages of the last RELP chunk not acknowledged",
+                "Messages of the RELP chunks in retry not acknowledged yet",
                 &[],
             )?,
             malformed: ctx.counter(
@@ -396,7 +439,7 @@ impl OutputPlugin for SyslogOutput {
                 m if m.is_datagram() => Wire::Datagram,
                 _ => Wire::Stream,
             },
-            resume: None,
+            resumes: Resumes::default(),
             drop_without_message,
             mapping,
             sender,
@@ -527,30 +570,32 @@ impl SyslogOutput {
         chunk: &Chunk<'_>,
         messages: &[Vec<u8>],
     ) -> (Result<(), SendError>, usize) {
-        let fp = self.resume.as_ref().map(|_| fingerprint(chunk));
-        let skip = match (self.resume.take(), fp) {
-            (Some(r), Some(fp)) if r.fingerprint == fp => r.acked.min(messages.len()),
-            _ => 0,
-        };
+        // Only hashed when some chunk is in retry, or when this one fails.
+        let fp = (!self.resumes.is_empty()).then(|| fingerprint(chunk));
+        let skip = fp.map_or(0, |fp| self.resumes.take(fp, messages.len()));
         if skip > 0 {
             log::info!("resuming a chunk after its first {skip} acknowledged messages");
         }
-        match self.sender.send_relp(&messages[skip..]) {
-            Ok(()) => {
-                self.metrics.relp_unacked.set(0.0, &[]);
-                (Ok(()), messages.len() - skip)
+        let result = if skip == messages.len() {
+            // Nothing left to send (or nothing to send at all: every record
+            // was dropped): no connection needed.
+            (Ok(()), 0)
+        } else {
+            match self.sender.send_relp(&messages[skip..]) {
+                Ok(()) => (Ok(()), messages.len() - skip),
+                Err((acked, e)) => {
+                    self.resumes.insert(Resume {
+                        fingerprint: fp.unwrap_or_else(|| fingerprint(chunk)),
+                        messages: messages.len(),
+                        acked: skip + acked,
+                    });
+                    (Err(e), acked)
+                }
             }
-            Err((acked, e)) => {
-                let done = skip + acked;
-                self.metrics
-                    .relp_unacked
-                    .set((messages.len() - done) as f64, &[]);
-                self.resume = Some(Resume {
-                    fingerprint: fp.unwrap_or_else(|| fingerprint(chunk)),
-                    acked: done,
-                });
-                (Err(e), acked)
-            }
-        }
+        };
+        self.metrics
+            .relp_unacked
+            .set(self.resumes.unacked() as f64, &[]);
+        result
     }
 }

@@ -364,3 +364,133 @@ fn a_connection_the_receiver_reset_is_replaced_before_writing() {
     let second = read_all(l.accept().unwrap().0);
     assert_eq!(second, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
 }
+
+/// A RELP receiver on loopback that acknowledges, on its n-th connection,
+/// only `plan[n]` messages and then drops the connection (`usize::MAX`:
+/// all). Returns the port and the messages it acknowledged, in order.
+fn relp_receiver(plan: Vec<usize>) -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufReader, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for acks in plan {
+            let Ok((s, _)) = l.accept() else { return };
+            s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            let mut acked = 0;
+            loop {
+                // TXNR SP COMMAND SP DATALEN [SP DATA] LF
+                let mut field = |stop: &[u8]| -> Option<String> {
+                    let mut f = Vec::new();
+                    let mut b = [0u8; 1];
+                    loop {
+                        r.read_exact(&mut b).ok()?;
+                        if stop.contains(&b[0]) {
+                            return Some(String::from_utf8_lossy(&f).into_owned());
+                        }
+                        f.push(b[0]);
+                    }
+                };
+                let (Some(txnr), Some(cmd), Some(len)) = (field(b" "), field(b" "), field(b" \n"))
+                else {
+                    break;
+                };
+                let len: usize = len.parse().unwrap();
+                let mut data = vec![0u8; len];
+                let mut lf = [0u8; 1];
+                if len > 0 && (r.read_exact(&mut data).is_err() || r.read_exact(&mut lf).is_err()) {
+                    break;
+                }
+                let answer = match cmd.as_str() {
+                    "open" => "200 OK\nrelp_version=0\ncommands=syslog".to_string(),
+                    "syslog" if acked < acks => {
+                        acked += 1;
+                        let text = String::from_utf8_lossy(&data);
+                        tx.send(text.rsplit(' ').next().unwrap().to_string())
+                            .unwrap();
+                        "200 OK".to_string()
+                    }
+                    "syslog" => break,
+                    _ => {
+                        let _ = w.write_all(format!("{txnr} rsp 0\n").as_bytes());
+                        break;
+                    }
+                };
+                w.write_all(format!("{txnr} rsp {} {answer}\n", answer.len()).as_bytes())
+                    .unwrap();
+            }
+        }
+    });
+    (port, rx)
+}
+
+fn numbered(prefix: &str, n: usize) -> Vec<u8> {
+    let mut enc = EventEncoder::new();
+    for i in 0..n {
+        enc.record(T, |m| m.str("log", &format!("{prefix}{i}")));
+    }
+    enc.into_bytes()
+}
+
+/// Two chunks fail part-way one after the other, then both are retried:
+/// each retry resumes after its own acknowledged prefix, so every message
+/// is acknowledged exactly once.
+#[test]
+fn relp_retries_of_several_chunks_each_resume_where_they_stopped() {
+    let (port, acked) = relp_receiver(vec![4, 3, usize::MAX]);
+    let port = port.to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "relp"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("syslog_bom", "off"),
+        ("relp_timeout", "5s"),
+    ])
+    .unwrap();
+    let (a, b) = (numbered("a", 10), numbered("b", 10));
+    assert_eq!(h.flush("t", &a), FlushResult::Retry);
+    assert_eq!(h.flush("t", &b), FlushResult::Retry);
+    assert_eq!(h.host.metric("relp_unacked", &[]), Some(13.0));
+    assert_eq!(h.flush("t", &a), FlushResult::Ok);
+    assert_eq!(h.flush("t", &b), FlushResult::Ok);
+    assert_eq!(h.host.metric("relp_unacked", &[]), Some(0.0));
+    drop(h);
+    let got: Vec<String> = acked.try_iter().collect();
+    let want: Vec<String> = ["a0", "a1", "a2", "a3", "b0", "b1", "b2"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain((4..10).map(|i| format!("a{i}")))
+        .chain((3..10).map(|i| format!("b{i}")))
+        .collect();
+    assert_eq!(got, want);
+}
+
+/// A chunk with nothing to send over RELP (every record dropped) is OK
+/// without a connection, even while the receiver is down.
+#[test]
+fn relp_chunk_with_nothing_to_send_needs_no_connection() {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let h = Harness::output::<SyslogOutput>(&[
+        ("mode", "relp"),
+        ("port", &port),
+        ("syslog_message_key", "log"),
+        ("syslog_message_missing", "drop"),
+    ])
+    .unwrap();
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| m.str("other", "no message key"));
+    assert_eq!(h.flush("t", &enc.into_bytes()), FlushResult::Ok);
+    assert_eq!(
+        h.host
+            .metric("connect_failures_total", &[])
+            .unwrap_or_default(),
+        0.0
+    );
+}
