@@ -9,7 +9,7 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::net::{UnixDatagram, UnixStream};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use std::mem::MaybeUninit;
 
@@ -72,12 +72,15 @@ pub struct TlsSettings {
     pub min_version: Option<String>,
 }
 
-/// A TLS client context, built once at init so that a bad CA or key file
-/// is a configuration error, not a failure at every connect.
+/// A TLS client context, built at init so that a bad CA or key file is a
+/// configuration error, not a failure at every connect, and built again
+/// when one of its files changes (see `reload_if_changed`).
 #[derive(Clone)]
 pub struct Tls {
     connector: SslConnector,
     settings: TlsSettings,
+    /// The files' modification times when `connector` was built.
+    files: Vec<Option<SystemTime>>,
 }
 
 impl std::fmt::Debug for Tls {
@@ -98,10 +101,37 @@ impl Tls {
         } else {
             SslVerifyMode::NONE
         });
+        let files = files_changed_at(&settings);
         Ok(Tls {
             connector: b.build(),
             settings,
+            files,
         })
+    }
+
+    /// Builds the context again when `tls.ca_file`, `tls.ca_path`,
+    /// `tls.crt_file` or `tls.key_file` changed on disk, as Fluent Bit's
+    /// own TLS layer does before each new session: rotated certificates
+    /// are used without a restart. Files that do not load (a half-written
+    /// key, a certificate that does not match it) are logged once and the
+    /// previous context is kept until they change again.
+    pub fn reload_if_changed(&mut self) {
+        let now = files_changed_at(&self.settings);
+        if now == self.files {
+            return;
+        }
+        match Tls::new(self.settings.clone()) {
+            Ok(t) => {
+                log::info!("TLS files changed; new connections use them");
+                *self = t;
+            }
+            Err(e) => {
+                log::error!(
+                    "TLS files changed but cannot be used ({e}); new connections keep the previous ones"
+                );
+                self.files = now;
+            }
+        }
     }
 
     fn handshake(&self, host: &str, tcp: TcpStream) -> io::Result<SslStream<TcpStream>> {
@@ -114,6 +144,23 @@ impl Tls {
         cfg.connect(name, tcp)
             .map_err(|e| io::Error::other(format!("TLS handshake with {name}: {e}")))
     }
+}
+
+/// When each TLS file (or the CA directory) last changed; None when it is
+/// not set or cannot be read.
+fn files_changed_at(settings: &TlsSettings) -> Vec<Option<SystemTime>> {
+    [
+        &settings.ca_file,
+        &settings.ca_path,
+        &settings.crt_file,
+        &settings.key_file,
+    ]
+    .iter()
+    .map(|f| {
+        f.as_deref()
+            .and_then(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok())
+    })
+    .collect()
 }
 
 /// What a TLS client and a TLS server set up alike: trusted CAs (the
@@ -377,7 +424,10 @@ impl Sender {
         }
     }
 
-    fn open(&self) -> io::Result<Conn> {
+    fn open(&mut self) -> io::Result<Conn> {
+        if let Some(tls) = self.settings.tls.as_mut() {
+            tls.reload_if_changed();
+        }
         let s = &self.settings;
         match s.mode {
             Mode::Tcp => Ok(Conn::Tcp(self.stream()?)),

@@ -203,3 +203,94 @@ fn tls12_receiver_closing_gracefully_loses_nothing() {
 fn tls13_receiver_closing_gracefully_loses_nothing() {
     graceful_closes_lose_nothing(SslVersion::TLS1_3);
 }
+
+/// Certificate rotation without a restart: the receiver moves to a
+/// certificate from another CA and the sender's `tls.ca_file` is rewritten
+/// with that CA; the next connection uses it. A broken file written next
+/// is logged and the working context kept. The receiver closes every
+/// connection after one message, so each flush makes a new one.
+#[test]
+fn changed_tls_files_are_used_by_new_connections() {
+    let base = std::env::temp_dir().join(format!("flb-rs-tls-rotate-{}", std::process::id()));
+    let (a, b) = (base.join("a"), base.join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let (ca, cb) = (common::certs::make(&a), common::certs::make(&b));
+    let acceptor = |c: &common::certs::Certs| {
+        let mut s = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
+        s.set_certificate_chain_file(&c.cert).unwrap();
+        s.set_private_key_file(&c.key, SslFiletype::PEM).unwrap();
+        s.build()
+    };
+    let current = Arc::new(std::sync::Mutex::new(acceptor(&ca)));
+    let count = Arc::new(AtomicUsize::new(0));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (srv_current, srv_count) = (current.clone(), count.clone());
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+            let acc = srv_current.lock().unwrap().clone();
+            let Ok(mut tls) = acc.accept(tcp) else {
+                continue;
+            };
+            let mut buf = [0u8; 4096];
+            if matches!(tls.ssl_read(&mut buf), Ok(n) if n > 0) {
+                let _ = tls.shutdown();
+                drop(tls);
+                srv_count.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    });
+    let ca_file = base.join("trusted.pem");
+    std::fs::copy(&ca.ca, &ca_file).unwrap();
+    let h = output(port, &ca_file);
+    let deliver = |i: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while h.flush("t", &chunk(i, 1)) != FlushResult::Ok {
+            assert!(Instant::now() < deadline, "message {i} was never delivered");
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while count.load(Ordering::SeqCst) < i + 1 {
+            assert!(Instant::now() < deadline, "message {i} did not arrive");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    // Files changed "later": mtimes set ahead, so a coarse clock cannot
+    // hide a change.
+    let rewrite = |content: &[u8], ahead: u64| {
+        std::fs::write(&ca_file, content).unwrap();
+        let f = std::fs::File::options().write(true).open(&ca_file).unwrap();
+        f.set_modified(std::time::SystemTime::now() + Duration::from_secs(ahead))
+            .unwrap();
+    };
+    deliver(0);
+
+    *current.lock().unwrap() = acceptor(&cb);
+    // Not trusted yet: the handshake fails and the flush asks for a retry.
+    assert_eq!(h.flush("t", &chunk(1, 1)), FlushResult::Retry);
+    rewrite(&std::fs::read(&cb.ca).unwrap(), 10);
+    deliver(1);
+    assert!(
+        h.host
+            .logs()
+            .iter()
+            .any(|(_, l)| l.contains("TLS files changed; new connections use them")),
+        "{:?}",
+        h.host.logs()
+    );
+
+    rewrite(b"not a certificate", 20);
+    deliver(2);
+    assert!(
+        h.host
+            .logs()
+            .iter()
+            .any(|(_, l)| l.contains("cannot be used")
+                && l.contains("new connections keep the previous ones")),
+        "{:?}",
+        h.host.logs()
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
