@@ -81,8 +81,27 @@ impl RecordAccessor {
 
     /// The value at the path, if every step exists.
     pub fn get<'a>(&self, record: &MapRef<'a>) -> Option<Value<'a>> {
-        let mut cur = Value::Map(*record);
-        for step in &self.steps {
+        Self::walk(&self.steps, Value::Map(*record))
+    }
+
+    /// The record's top-level key the path starts with (a path always
+    /// starts with a key).
+    pub fn first_key(&self) -> &str {
+        match self.steps.first() {
+            Some(Step::Key(k)) => k,
+            _ => "",
+        }
+    }
+
+    /// The value at the path, given the value of its first key: a plugin
+    /// that reads many paths from one record finds all their first keys in
+    /// one pass over the record, then walks the rest of each path here.
+    pub fn get_after_first<'a>(&self, first: Value<'a>) -> Option<Value<'a>> {
+        Self::walk(self.steps.get(1..).unwrap_or_default(), first)
+    }
+
+    fn walk<'a>(steps: &[Step], mut cur: Value<'a>) -> Option<Value<'a>> {
+        for step in steps {
             cur = match (step, cur) {
                 (Step::Key(k), Value::Map(m)) => m.get(k)?,
                 (Step::Index(i), Value::Array(a)) => a.get(*i)?,
@@ -151,6 +170,19 @@ mod tests {
         assert_eq!(get("$items[2]"), None);
         assert_eq!(get("$kubernetes['nope']"), None);
         assert_eq!(get("$log['x']"), None);
+    }
+
+    #[test]
+    fn a_path_continues_from_the_value_of_its_first_key() {
+        let buf = record();
+        let m = Value::from_slice(&buf).unwrap().as_map().unwrap();
+        let a = RecordAccessor::parse("$kubernetes['labels']['app.kubernetes.io/name']").unwrap();
+        assert_eq!(a.first_key(), "kubernetes");
+        let first = m.get(a.first_key()).unwrap();
+        assert_eq!(a.get_after_first(first), a.get(&m));
+        assert!(a.get(&m).is_some());
+        let top = RecordAccessor::parse("log").unwrap();
+        assert_eq!(top.get_after_first(Value::UInt(7)), Some(Value::UInt(7)));
     }
 
     #[test]

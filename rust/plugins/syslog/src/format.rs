@@ -5,8 +5,7 @@
 //! MSG is UTF-8: invalid sequences are replaced by U+FFFD, never sent raw,
 //! and a message cut to `maxsize` is cut on a character boundary.
 
-use flb_rs_sdk::EventTime;
-
+use crate::message::{Digits, Message, SdElement, Text};
 use crate::time;
 
 /// RFC 5424's NILVALUE.
@@ -22,28 +21,6 @@ pub const MSGID_MAX: usize = 32;
 pub const SD_NAME_MAX: usize = 32;
 /// RFC 3164: TAG is at most 32 characters, the whole packet 1024 bytes.
 pub const TAG3164_MAX: usize = 32;
-
-/// One structured-data element: `[id name="value" ...]`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct SdElement {
-    pub id: String,
-    pub params: Vec<(String, String)>,
-}
-
-/// What one syslog message says, before it is framed.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Message {
-    pub facility: u8,
-    pub severity: u8,
-    pub time: EventTime,
-    pub hostname: Option<String>,
-    pub appname: Option<String>,
-    pub procid: Option<String>,
-    pub msgid: Option<String>,
-    pub sd: Vec<SdElement>,
-    /// The text; may hold invalid UTF-8, repaired when written.
-    pub msg: Vec<u8>,
-}
 
 /// How messages are written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,53 +62,122 @@ pub struct Outcome {
     pub sd_dropped: usize,
 }
 
-fn pri(facility: u8, severity: u8) -> u32 {
-    u32::from(facility.min(23)) * 8 + u32::from(severity.min(7))
+/// `<PRI>`.
+fn pri(out: &mut Vec<u8>, facility: u8, severity: u8) {
+    let pri = u64::from(facility.min(23)) * 8 + u64::from(severity.min(7));
+    out.push(b'<');
+    out.extend_from_slice(Digits::new(pri, false).as_bytes());
+    out.push(b'>');
+}
+
+/// Byte classes, looked up rather than computed: these tests run for
+/// every byte of every header field and SD name.
+const PRINTABLE: u8 = 1;
+/// Allowed in an SD-NAME: printable but not `=`, `]` or `"`.
+const SD_NAME: u8 = 2;
+/// Escaped in a PARAM-VALUE: `"`, `\\` and `]`.
+const SD_ESCAPED: u8 = 4;
+/// Not US-ASCII: part of a UTF-8 sequence, valid or not.
+const HIGH: u8 = 8;
+
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 33;
+    while b <= 126 {
+        t[b] = PRINTABLE | SD_NAME;
+        b += 1;
+    }
+    t[b'=' as usize] = PRINTABLE;
+    t[b']' as usize] = PRINTABLE | SD_ESCAPED;
+    t[b'"' as usize] = PRINTABLE | SD_ESCAPED;
+    t[b'\\' as usize] |= SD_ESCAPED;
+    let mut b = 0x80;
+    while b <= 0xff {
+        t[b] = HIGH;
+        b += 1;
+    }
+    t
+};
+
+fn is(class: u8, b: u8) -> bool {
+    CLASS[usize::from(b)] & class != 0
+}
+
+fn printable(b: u8) -> bool {
+    is(PRINTABLE, b)
 }
 
 /// A header field: printable US-ASCII (33..=126) only, at most `max`
 /// bytes; NILVALUE when absent or empty.
-pub fn header_field(out: &mut Vec<u8>, value: Option<&str>, max: usize) {
-    let value = value.unwrap_or("");
-    let mut n = 0;
-    for b in value.bytes() {
-        if n == max {
-            break;
-        }
-        out.push(if (33..=126).contains(&b) { b } else { b'_' });
-        n += 1;
-    }
-    if n == 0 {
+pub fn header_field(out: &mut Vec<u8>, value: Option<&Text<'_>>, max: usize) {
+    let written = value.is_some_and(|v| {
+        v.with_bytes(|b| {
+            let b = &b[..b.len().min(max)];
+            if b.iter().copied().all(printable) {
+                out.extend_from_slice(b);
+            } else {
+                out.extend(b.iter().map(|&c| if printable(c) { c } else { b'_' }));
+            }
+            !b.is_empty()
+        })
+    });
+    if !written {
         out.extend_from_slice(NIL.as_bytes());
     }
 }
 
-/// Writes an SD-NAME (SD-ID or PARAM-NAME) as the built-in output does:
-/// cut to `max` bytes, and every byte RFC 5424 does not allow in a name
-/// (anything but printable US-ASCII, and `=`, space, `]`, `"`) written as
-/// `_`. An empty name writes nothing and returns false: `[]` or `="..."`
-/// would be malformed.
-fn sd_name(out: &mut Vec<u8>, name: &str, max: usize) -> bool {
-    if name.is_empty() {
-        return false;
-    }
-    out.extend(name.bytes().take(max).map(|b| {
-        if (33..=126).contains(&b) && !matches!(b, b'=' | b']' | b'"') {
-            b
-        } else {
-            b'_'
+/// Writes an SD-NAME (SD-ID or PARAM-NAME), `prefix` then `name`, as the
+/// built-in output does: cut to `max` bytes, and every byte RFC 5424 does
+/// not allow in a name (anything but printable US-ASCII, and `=`, space,
+/// `]`, `"`) written as `_`. An empty name writes nothing and returns
+/// false: `[]` or `="..."` would be malformed.
+fn sd_name(out: &mut Vec<u8>, prefix: &[u8], name: &Text<'_>, max: usize) -> bool {
+    let valid = |b: u8| is(SD_NAME, b);
+    name.with_bytes(|name| {
+        if prefix.is_empty() {
+            if name.is_empty() {
+                return false;
+            }
+            // The usual case: a short name of valid bytes, copied as it is.
+            if name.len() <= max && name.iter().all(|&b| valid(b)) {
+                out.extend_from_slice(name);
+                return true;
+            }
         }
-    }));
-    true
+        out.extend(
+            prefix
+                .iter()
+                .chain(name)
+                .take(max)
+                .map(|&b| if valid(b) { b } else { b'_' }),
+        );
+        true
+    })
 }
 
-/// PARAM-VALUE escaping: `"`, `\` and `]` get a backslash.
-fn sd_value(out: &mut Vec<u8>, v: &str) {
-    for b in v.bytes() {
-        if matches!(b, b'"' | b'\\' | b']') {
-            out.push(b'\\');
+/// PARAM-VALUE: UTF-8 (invalid sequences replaced by U+FFFD), with `"`,
+/// `\` and `]` escaped by a backslash.
+fn sd_value(out: &mut Vec<u8>, v: &[u8]) {
+    let special = |b: &u8| is(SD_ESCAPED, *b);
+    // The usual case, ASCII with nothing to escape, in one pass.
+    if !v.iter().any(|&b| is(SD_ESCAPED | HIGH, b)) {
+        out.extend_from_slice(v);
+        return;
+    }
+    for chunk in v.utf8_chunks() {
+        for &b in chunk.valid().as_bytes() {
+            if special(&b) {
+                out.push(b'\\');
+            }
+            out.push(b);
         }
-        out.push(b);
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(
+                char::REPLACEMENT_CHARACTER
+                    .encode_utf8(&mut [0; 4])
+                    .as_bytes(),
+            );
+        }
     }
 }
 
@@ -141,7 +187,7 @@ fn sd_value(out: &mut Vec<u8>, v: &str) {
 /// after it, so that no element is ever cut open.
 fn structured_data(
     out: &mut Vec<u8>,
-    sd: &[SdElement],
+    sd: &[SdElement<'_>],
     opts: &Options,
     start: usize,
     outcome: &mut Outcome,
@@ -155,23 +201,23 @@ fn structured_data(
     for (i, e) in sd.iter().enumerate() {
         let element_start = out.len();
         out.push(b'[');
-        if !sd_name(out, &e.id, name_max) {
+        if !sd_name(out, b"", &e.id, name_max) {
             out.truncate(element_start);
             outcome.sd_dropped += 1;
             continue;
         }
-        for (k, v) in &e.params {
+        e.params.for_each(|prefix, k, v| {
             let param_start = out.len();
             out.push(b' ');
-            if !sd_name(out, k, name_max) {
+            if !sd_name(out, prefix, k, name_max) {
                 out.truncate(param_start);
                 outcome.sd_dropped += 1;
-                continue;
+                return;
             }
             out.extend_from_slice(b"=\"");
-            sd_value(out, v);
+            v.with_bytes(|v| sd_value(out, v));
             out.push(b'"');
-        }
+        });
         out.push(b']');
         if opts.maxsize > 0 && out.len() - start > opts.maxsize {
             out.truncate(element_start);
@@ -187,7 +233,20 @@ fn structured_data(
 
 /// Appends `msg` as UTF-8, invalid sequences replaced by U+FFFD.
 fn utf8_repaired(out: &mut Vec<u8>, msg: &[u8]) {
-    out.extend_from_slice(String::from_utf8_lossy(msg).as_bytes());
+    if std::str::from_utf8(msg).is_ok() {
+        out.extend_from_slice(msg);
+        return;
+    }
+    for chunk in msg.utf8_chunks() {
+        out.extend_from_slice(chunk.valid().as_bytes());
+        if !chunk.invalid().is_empty() {
+            out.extend_from_slice(
+                char::REPLACEMENT_CHARACTER
+                    .encode_utf8(&mut [0; 4])
+                    .as_bytes(),
+            );
+        }
+    }
 }
 
 /// Cuts `buf` to at most `max` bytes without splitting a UTF-8 character
@@ -214,29 +273,30 @@ fn cut(buf: &mut Vec<u8>, from: usize, max: usize) -> bool {
 /// header and SD alone are longer, by leaving out SD elements from the
 /// end; the header itself is never cut (it is at most about 500 bytes), so
 /// only a `maxsize` below the header's length can be exceeded.
-pub fn rfc5424(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
+pub fn rfc5424(out: &mut Vec<u8>, m: &Message<'_>, opts: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let start = out.len();
-    let mut ts = String::with_capacity(32);
-    time::rfc3339(&mut ts, m.time, opts.time_digits, opts.offset_minutes);
-    out.extend_from_slice(format!("<{}>1 {ts} ", pri(m.facility, m.severity)).as_bytes());
-    header_field(out, m.hostname.as_deref(), HOSTNAME_MAX);
+    pri(out, m.facility, m.severity);
+    out.extend_from_slice(b"1 ");
+    time::rfc3339(out, m.time, opts.time_digits, opts.offset_minutes);
     out.push(b' ');
-    header_field(out, m.appname.as_deref(), APPNAME_MAX);
+    header_field(out, m.hostname.as_ref(), HOSTNAME_MAX);
     out.push(b' ');
-    header_field(out, m.procid.as_deref(), PROCID_MAX);
+    header_field(out, m.appname.as_ref(), APPNAME_MAX);
     out.push(b' ');
-    header_field(out, m.msgid.as_deref(), MSGID_MAX);
+    header_field(out, m.procid.as_ref(), PROCID_MAX);
+    out.push(b' ');
+    header_field(out, m.msgid.as_ref(), MSGID_MAX);
     out.push(b' ');
     structured_data(out, &m.sd, opts, start, &mut outcome);
-    if !m.msg.is_empty() {
+    if let Some(msg) = m.msg.as_ref().filter(|t| !t.is_empty()) {
         let before_msg = out.len();
         out.push(b' ');
         if opts.bom {
             out.extend_from_slice(BOM);
         }
         let msg_start = out.len();
-        utf8_repaired(out, &m.msg);
+        msg.with_bytes(|b| utf8_repaired(out, b));
         if opts.maxsize > 0 && cut(out, msg_start, start + opts.maxsize) {
             outcome.truncated = true;
             if out.len() <= msg_start {
@@ -248,40 +308,46 @@ pub fn rfc5424(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
     outcome
 }
 
-/// RFC 3164's TAG: alphanumeric characters, at most 32; others end it.
-fn tag3164(out: &mut Vec<u8>, appname: Option<&str>) {
-    let tag: Vec<u8> = appname
-        .unwrap_or("")
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
-        .take(TAG3164_MAX)
-        .collect();
-    if tag.is_empty() {
+/// RFC 3164's TAG: alphanumeric characters (and `-_./`), at most 32;
+/// others end it.
+fn tag3164(out: &mut Vec<u8>, appname: Option<&Text<'_>>) {
+    let n = appname.map_or(0, |t| {
+        t.with_bytes(|b| {
+            let n = b
+                .iter()
+                .take(TAG3164_MAX)
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+                .count();
+            out.extend_from_slice(&b[..n]);
+            n
+        })
+    });
+    if n == 0 {
         out.extend_from_slice(NIL.as_bytes());
-    } else {
-        out.extend_from_slice(&tag);
     }
 }
 
 /// Writes `m` as an RFC 3164 message:
 /// `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG`.
-pub fn rfc3164(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
+pub fn rfc3164(out: &mut Vec<u8>, m: &Message<'_>, opts: &Options) -> Outcome {
     let mut outcome = Outcome::default();
     let start = out.len();
-    let mut ts = String::with_capacity(16);
-    time::rfc3164(&mut ts, m.time, opts.offset_minutes);
-    out.extend_from_slice(format!("<{}>{ts} ", pri(m.facility, m.severity)).as_bytes());
-    header_field(out, m.hostname.as_deref(), HOSTNAME_MAX);
+    pri(out, m.facility, m.severity);
+    time::rfc3164(out, m.time, opts.offset_minutes);
     out.push(b' ');
-    tag3164(out, m.appname.as_deref());
-    if let Some(pid) = m.procid.as_deref().filter(|p| !p.is_empty()) {
+    header_field(out, m.hostname.as_ref(), HOSTNAME_MAX);
+    out.push(b' ');
+    tag3164(out, m.appname.as_ref());
+    if let Some(pid) = m.procid.as_ref().filter(|p| !p.is_empty()) {
         out.push(b'[');
         header_field(out, Some(pid), PROCID_MAX);
         out.push(b']');
     }
     out.extend_from_slice(b": ");
     let msg_start = out.len();
-    utf8_repaired(out, &m.msg);
+    if let Some(msg) = &m.msg {
+        msg.with_bytes(|b| utf8_repaired(out, b));
+    }
     let max = if opts.maxsize > 0 { opts.maxsize } else { 1024 };
     outcome.truncated = cut(out, msg_start, start + max);
     outcome
@@ -290,8 +356,10 @@ pub fn rfc3164(out: &mut Vec<u8>, m: &Message, opts: &Options) -> Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Params;
+    use flb_rs_sdk::EventTime;
 
-    fn msg() -> Message {
+    fn msg() -> Message<'static> {
         Message {
             facility: 1,
             severity: 6,
@@ -301,17 +369,17 @@ mod tests {
             procid: Some("42".into()),
             msgid: Some("ID47".into()),
             sd: vec![],
-            msg: b"hello".to_vec(),
+            msg: Some("hello".into()),
         }
     }
 
-    fn s5424(m: &Message, o: &Options) -> (String, Outcome) {
+    fn s5424(m: &Message<'_>, o: &Options) -> (String, Outcome) {
         let mut out = Vec::new();
         let r = rfc5424(&mut out, m, o);
         (String::from_utf8(out).unwrap(), r)
     }
 
-    fn s3164(m: &Message, o: &Options) -> (String, Outcome) {
+    fn s3164(m: &Message<'_>, o: &Options) -> (String, Outcome) {
         let mut out = Vec::new();
         let r = rfc3164(&mut out, m, o);
         (String::from_utf8(out).unwrap(), r)
@@ -330,7 +398,7 @@ mod tests {
     fn rfc5424_nilvalues_and_no_bom() {
         let m = Message {
             hostname: None,
-            appname: Some(String::new()),
+            appname: Some("".into()),
             procid: None,
             msgid: None,
             ..msg()
@@ -347,10 +415,7 @@ mod tests {
 
     #[test]
     fn rfc5424_empty_message_has_no_trailing_space() {
-        let m = Message {
-            msg: vec![],
-            ..msg()
-        };
+        let m = Message { msg: None, ..msg() };
         assert_eq!(
             s5424(&m, &Options::default()).0,
             "<14>1 2026-11-24T23:05:09.123456Z web-1 nginx 42 ID47 -"
@@ -359,11 +424,12 @@ mod tests {
 
     #[test]
     fn header_fields_are_printable_ascii_and_cut_to_rfc_lengths() {
+        let (a, p, m) = ("a".repeat(60), "p".repeat(130), "m".repeat(40));
         let m = Message {
             hostname: Some("h\u{e9} st".into()),
-            appname: Some("a".repeat(60)),
-            procid: Some("p".repeat(130)),
-            msgid: Some("m".repeat(40)),
+            appname: Some(a.as_str().into()),
+            procid: Some(p.as_str().into()),
+            msgid: Some(m.as_str().into()),
             ..msg()
         };
         let (s, _) = s5424(
@@ -409,27 +475,27 @@ mod tests {
             sd: vec![
                 SdElement {
                     id: "exampleSDID@32473".into(),
-                    params: vec![
+                    params: Params::Pairs(vec![
                         ("iut".into(), "3".into()),
                         ("eventSource".into(), "Application".into()),
                         ("q".into(), "a \"quoted\" \\ back]slash".into()),
                         ("bad name".into(), "dropped".into()),
-                    ],
+                    ]),
                 },
                 SdElement {
                     id: "bad]id=\"ü".into(),
-                    params: vec![("".into(), "empty names are left out".into())],
+                    params: Params::Pairs(vec![("".into(), "empty names are left out".into())]),
                 },
                 SdElement {
-                    id: String::new(),
-                    params: vec![("p".into(), "no SD-ID: left out".into())],
+                    id: "".into(),
+                    params: Params::Pairs(vec![("p".into(), "no SD-ID: left out".into())]),
                 },
                 SdElement {
                     id: "k8s@1".into(),
-                    params: vec![("pod".into(), "web-1".into())],
+                    params: Params::Pairs(vec![("pod".into(), "web-1".into())]),
                 },
             ],
-            msg: vec![],
+            msg: None,
             ..msg()
         };
         let (s, r) = s5424(&m, &Options::default());
@@ -448,10 +514,10 @@ mod tests {
         let long = "x".repeat(40);
         let m = Message {
             sd: vec![SdElement {
-                id: long.clone(),
-                params: vec![(long.clone(), "v".into())],
+                id: long.as_str().into(),
+                params: Params::Pairs(vec![(long.as_str().into(), "v".into())]),
             }],
-            msg: vec![],
+            msg: None,
             ..msg()
         };
         let short = &long[..32];
@@ -467,15 +533,17 @@ mod tests {
             .ends_with(&format!(" [{long} {long}=\"v\"]")));
     }
 
-    fn with_sd(n: usize, text: &str) -> Message {
+    fn with_sd(n: usize, text: &'static str) -> Message<'static> {
+        const IDS: [&str; 3] = ["e0@1", "e1@1", "e2@1"];
         Message {
-            sd: (0..n)
-                .map(|i| SdElement {
-                    id: format!("e{i}@1"),
-                    params: vec![("k".into(), "v".repeat(10))],
+            sd: IDS[..n]
+                .iter()
+                .map(|&id| SdElement {
+                    id: id.into(),
+                    params: Params::Pairs(vec![("k".into(), "vvvvvvvvvv".into())]),
                 })
                 .collect(),
-            msg: text.as_bytes().to_vec(),
+            msg: Some(text.into()),
             ..msg()
         }
     }
@@ -539,7 +607,7 @@ mod tests {
     #[test]
     fn invalid_utf8_is_repaired_newlines_kept() {
         let m = Message {
-            msg: b"a\xffb\nc".to_vec(),
+            msg: Some(Text::Bytes(b"a\xffb\nc")),
             ..msg()
         };
         let o = Options {
@@ -553,7 +621,7 @@ mod tests {
     fn maxsize_cuts_on_a_character_boundary() {
         // "é" is two bytes; a limit landing between them cuts before it.
         let m = Message {
-            msg: "aé".as_bytes().to_vec(),
+            msg: Some("aé".into()),
             ..msg()
         };
         let full = s5424(
@@ -599,8 +667,9 @@ mod tests {
 
     #[test]
     fn rfc3164_is_at_most_1024_bytes_by_default() {
+        let x = "x".repeat(2000);
         let m = Message {
-            msg: "x".repeat(2000).into_bytes(),
+            msg: Some(x.as_str().into()),
             ..msg()
         };
         let (s, r) = s3164(&m, &Options::default());

@@ -1,8 +1,8 @@
 //! `rs_syslog`: syslog for Fluent Bit in both directions, built to lose
 //! nothing silently.
 //!
-//! - The output (`plugin`, `format`, `mapping`, `framing`, `transport`,
-//!   `relp`): records as RFC 5424 or RFC 3164 messages over UDP, TCP, TLS,
+//! - The output (`plugin`, `mapping`, `message`, `format`, `framing`,
+//!   `transport`, `relp`): records as RFC 5424 or RFC 3164 messages over UDP, TCP, TLS,
 //!   RELP and Unix sockets.
 //! - The input (`input`): a receiver for the same transports that parses
 //!   both formats into records.
@@ -11,6 +11,7 @@ pub mod format;
 pub mod framing;
 pub mod input;
 pub mod mapping;
+pub mod message;
 mod plugin;
 pub mod relp;
 pub mod time;

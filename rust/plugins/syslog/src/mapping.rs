@@ -4,12 +4,10 @@
 //! `$kubernetes['pod_name']`), `syslog_*_preset` is the value when the
 //! record has none.
 
-use std::borrow::Cow;
-
 use flb_rs_sdk::accessor::{RecordAccessor, Step};
-use flb_rs_sdk::{json, Event, MapRef, Value};
+use flb_rs_sdk::{Event, MapRef, Value};
 
-use crate::format::{Message, SdElement};
+use crate::message::{Message, Params, SdElement, Text};
 
 /// Severity names (RFC 5424 table 2, with common aliases).
 const SEVERITIES: &[(&str, u8)] = &[
@@ -64,32 +62,21 @@ fn code(v: &Value<'_>, names: &[(&str, u8)], max: u8) -> Option<u8> {
     if let Some(n) = v.as_i64() {
         return u8::try_from(n).ok().filter(|n| *n <= max);
     }
-    let text = text(v)?;
-    let t = text.trim();
-    if let Ok(n) = t.parse::<u8>() {
-        return (n <= max).then_some(n);
-    }
-    names
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case(t))
-        .map(|(_, c)| *c)
-}
-
-/// A scalar as text; maps and arrays as JSON.
-pub fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
-    match *v {
-        Value::Str(s) => Some(s.to_str_lossy()),
-        Value::Bin(b) => Some(String::from_utf8_lossy(b)),
-        Value::Int(i) => Some(Cow::Owned(i.to_string())),
-        Value::UInt(u) => Some(Cow::Owned(u.to_string())),
-        // As the built-in output writes them (C's "%f").
-        Value::F32(f) => Some(Cow::Owned(format!("{:.6}", f64::from(f)))),
-        Value::F64(f) => Some(Cow::Owned(format!("{f:.6}"))),
-        Value::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
-        Value::Nil => None,
-        Value::Map(_) | Value::Array(_) => json::to_string(v).ok().map(Cow::Owned),
-        Value::Ext(..) => None,
-    }
+    Text::of(v)?.with_bytes(|b| {
+        // Names as they are usually written (lower case) need no more.
+        if let Some((_, c)) = names.iter().find(|(name, _)| name.as_bytes() == b) {
+            return Some(*c);
+        }
+        let t = b.trim_ascii();
+        if t.first().is_some_and(u8::is_ascii_digit) {
+            let n = std::str::from_utf8(t).ok()?.parse::<u8>().ok()?;
+            return (n <= max).then_some(n);
+        }
+        names
+            .iter()
+            .find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(t))
+            .map(|(_, c)| *c)
+    })
 }
 
 /// A header field's source: a record field, and a value when it is absent.
@@ -97,16 +84,6 @@ pub fn text<'a>(v: &Value<'a>) -> Option<Cow<'a, str>> {
 pub struct Field {
     pub key: Option<RecordAccessor>,
     pub preset: Option<String>,
-}
-
-impl Field {
-    fn get(&self, body: &MapRef<'_>) -> Option<String> {
-        self.key
-            .as_ref()
-            .and_then(|k| k.get(body))
-            .and_then(|v| text(&v).map(Cow::into_owned))
-            .filter(|s| !s.is_empty())
-    }
 }
 
 /// The Kubernetes preset: app-name, hostname and an SD element from the
@@ -180,166 +157,188 @@ impl Issues {
     }
 }
 
+/// The values of the record's top-level keys that the single-key fields
+/// start from, found in one pass over the record.
+#[derive(Default)]
+struct Found<'a> {
+    severity: Option<Value<'a>>,
+    facility: Option<Value<'a>>,
+    hostname: Option<Value<'a>>,
+    appname: Option<Value<'a>>,
+    procid: Option<Value<'a>>,
+    msgid: Option<Value<'a>>,
+    message: Option<Value<'a>>,
+    kubernetes: Option<Value<'a>>,
+}
+
+/// Keeps `v` in `slot` when `name` is the first key of `key` and the slot
+/// is still empty: the first entry of a key counts, as in a lookup.
+fn first_hit<'a>(
+    key: Option<&RecordAccessor>,
+    name: &[u8],
+    v: Value<'a>,
+    slot: &mut Option<Value<'a>>,
+) {
+    if slot.is_none()
+        && key.is_some_and(|k| {
+            let k = k.first_key().as_bytes();
+            k.len() == name.len() && k == name
+        })
+    {
+        *slot = Some(v);
+    }
+}
+
+/// The value of `key` in the record, from its first key's value.
+fn resolve<'a>(key: Option<&RecordAccessor>, first: Option<Value<'a>>) -> Option<Value<'a>> {
+    key?.get_after_first(first?)
+}
+
 impl Mapping {
-    /// Maps one record; `issues` says what fell back to a preset.
-    pub fn message(&self, ev: &Event<'_>, issues: &mut Issues) -> Message {
+    /// Maps one record into `m`, reusing what `m` holds (its SD list);
+    /// `issues` says what fell back to a preset.
+    pub fn fill<'a>(&'a self, ev: &Event<'a>, m: &mut Message<'a>, issues: &mut Issues) {
         let body = &ev.body;
-        let mut code_of = |key: &Option<RecordAccessor>, names, max, preset| match key
-            .as_ref()
-            .and_then(|k| k.get(body))
-        {
+        m.sd.clear();
+        let top_level_sd = self.sd_keys.iter().any(|k| k.path.is_top_level());
+        let mut f = Found::default();
+        for (k, v) in body.iter() {
+            let (name, is_str) = match k {
+                Value::Str(s) => (s.as_bytes(), true),
+                Value::Bin(b) => (b, false),
+                _ => continue,
+            };
+            if top_level_sd {
+                // Top-level SD keys become elements in the record's field
+                // order, as the built-in output writes them.
+                for key in self.sd_keys.iter().filter(|k| k.path.is_top_level()) {
+                    if key.id.as_bytes() == name {
+                        match v {
+                            Value::Map(map) => m.sd.push(SdElement {
+                                id: Text::Bytes(key.id.as_bytes()),
+                                params: Params::Scalars(map),
+                            }),
+                            _ => issues.bad_sd = true,
+                        }
+                    }
+                }
+            }
+            if !is_str {
+                continue;
+            }
+            first_hit(self.severity_key.as_ref(), name, v, &mut f.severity);
+            first_hit(self.facility_key.as_ref(), name, v, &mut f.facility);
+            first_hit(self.hostname.key.as_ref(), name, v, &mut f.hostname);
+            first_hit(self.appname.key.as_ref(), name, v, &mut f.appname);
+            first_hit(self.procid.key.as_ref(), name, v, &mut f.procid);
+            first_hit(self.msgid.key.as_ref(), name, v, &mut f.msgid);
+            first_hit(self.message_key.as_ref(), name, v, &mut f.message);
+            if self.kubernetes.is_some() && f.kubernetes.is_none() && name == b"kubernetes" {
+                f.kubernetes = Some(v);
+            }
+        }
+
+        let mut code_of = |key: &Option<RecordAccessor>, first, names, max, preset| match resolve(
+            key.as_ref(),
+            first,
+        ) {
             Some(v) => code(&v, names, max).unwrap_or_else(|| {
                 issues.bad_code = true;
                 preset
             }),
             None => preset,
         };
-        let severity = code_of(&self.severity_key, SEVERITIES, 7, self.severity_preset);
-        let facility = code_of(&self.facility_key, FACILITIES, 23, self.facility_preset);
+        m.severity = code_of(
+            &self.severity_key,
+            f.severity,
+            SEVERITIES,
+            7,
+            self.severity_preset,
+        );
+        m.facility = code_of(
+            &self.facility_key,
+            f.facility,
+            FACILITIES,
+            23,
+            self.facility_preset,
+        );
+        m.time = ev.time;
 
-        let k8s = self.kubernetes.as_ref().and_then(|k| {
-            body.get("kubernetes")
-                .and_then(|v| v.as_map())
-                .map(|m| (k, m))
-        });
-        let k8s_field = |name: &str| {
-            k8s.and_then(|(_, m)| m.get(name))
-                .and_then(|v| text(&v).map(Cow::into_owned))
+        let k8s = self
+            .kubernetes
+            .as_ref()
+            .and_then(|k| f.kubernetes.and_then(|v| v.as_map()).map(|m| (k, m)));
+        // A record field that is there and not empty, else the Kubernetes
+        // field (with the preset on), else the preset.
+        let pick = |field: &'a Field, first, k8s_name: Option<&str>| {
+            resolve(field.key.as_ref(), first)
+                .and_then(|v| Text::of(&v))
+                .filter(|t| !t.is_empty())
+                .or_else(|| {
+                    let (_, map) = k8s?;
+                    Text::of(&map.get(k8s_name?)?)
+                })
+                .or_else(|| field.preset.as_deref().map(Text::from))
         };
-        let pick = |f: &Field, k8s_name: Option<&str>| {
-            f.get(body)
-                .or_else(|| k8s_name.and_then(k8s_field))
-                .or_else(|| f.preset.clone())
-        };
+        m.hostname = pick(&self.hostname, f.hostname, Some("pod_name"));
+        m.appname = pick(&self.appname, f.appname, Some("container_name"));
+        m.procid = pick(&self.procid, f.procid, None);
+        m.msgid = pick(&self.msgid, f.msgid, None);
 
-        let mut sd = Vec::new();
-        self.sd_from_keys(body, &mut sd, issues);
+        // Paths follow the top-level keys, in the order configured.
+        for key in self.sd_keys.iter().filter(|k| !k.path.is_top_level()) {
+            match key.path.get(body) {
+                Some(Value::Map(map)) => m.sd.push(SdElement {
+                    id: Text::Bytes(key.id.as_bytes()),
+                    params: Params::Scalars(map),
+                }),
+                Some(_) => issues.bad_sd = true,
+                None => {}
+            }
+        }
         for key in &self.sd_elements_keys {
             let well_formed = match key.get(body) {
                 None => true,
-                Some(Value::Map(m)) => sd_elements(&m, &mut sd),
+                Some(Value::Map(map)) => sd_elements(&map, &mut m.sd),
                 Some(_) => false,
             };
             issues.bad_sd |= !well_formed;
         }
-        if let Some((k, m)) = k8s {
-            sd.push(kubernetes_sd(&k.sd_id, &m));
+        if let Some((k, map)) = k8s {
+            m.sd.push(SdElement {
+                id: Text::Bytes(k.sd_id.as_bytes()),
+                params: Params::Kubernetes(map),
+            });
         }
 
-        let msg = match &self.message_key {
-            None => Vec::new(),
-            Some(k) => match k.get(body) {
-                Some(Value::Str(s)) => s.as_bytes().to_vec(),
-                Some(v) => text(&v)
-                    .map(|t| t.into_owned().into_bytes())
-                    .unwrap_or_default(),
+        m.msg = match &self.message_key {
+            None => None,
+            Some(k) => match resolve(Some(k), f.message) {
+                Some(v) => Text::of(&v),
                 None => {
                     issues.no_message = true;
-                    Vec::new()
+                    None
                 }
             },
         };
-
-        Message {
-            facility,
-            severity,
-            time: ev.time,
-            hostname: pick(&self.hostname, Some("pod_name")),
-            appname: pick(&self.appname, Some("container_name")),
-            procid: pick(&self.procid, None),
-            msgid: pick(&self.msgid, None),
-            sd,
-            msg,
-        }
     }
-}
-
-impl Mapping {
-    /// The elements of `syslog_sd_key`. Top-level keys come in the order
-    /// of the record's fields, as the built-in output writes them; paths
-    /// follow in the order they were configured.
-    fn sd_from_keys(&self, body: &MapRef<'_>, sd: &mut Vec<SdElement>, issues: &mut Issues) {
-        let mut add = |key: &SdKey, v: Value<'_>| match v {
-            Value::Map(m) => sd.push(SdElement {
-                id: key.id.clone(),
-                params: scalar_params(&m),
-            }),
-            _ => issues.bad_sd = true,
-        };
-        if self.sd_keys.iter().any(|k| k.path.is_top_level()) {
-            for (k, v) in body.iter() {
-                let name = match k {
-                    Value::Str(s) => s.as_bytes(),
-                    Value::Bin(b) => b,
-                    _ => continue,
-                };
-                for key in self.sd_keys.iter().filter(|k| k.path.is_top_level()) {
-                    if key.id.as_bytes() == name {
-                        add(key, v);
-                    }
-                }
-            }
-        }
-        for key in self.sd_keys.iter().filter(|k| !k.path.is_top_level()) {
-            if let Some(v) = key.path.get(body) {
-                add(key, v);
-            }
-        }
-    }
-}
-
-/// A map's string, binary, number and boolean entries as SD params, in
-/// order; nil, nested maps and arrays are skipped (as in the built-in).
-fn scalar_params(m: &MapRef<'_>) -> Vec<(String, String)> {
-    m.iter()
-        .filter(|(_, v)| !matches!(v, Value::Nil | Value::Map(_) | Value::Array(_)))
-        .filter_map(|(k, v)| Some((text(&k)?.into_owned(), text(&v)?.into_owned())))
-        .collect()
 }
 
 /// `{sd_id: {param: value, ...}, ...}` to SD elements; false when some
 /// entry had another shape (those entries are left out).
-fn sd_elements(m: &MapRef<'_>, out: &mut Vec<SdElement>) -> bool {
+fn sd_elements<'a>(m: &MapRef<'a>, out: &mut Vec<SdElement<'a>>) -> bool {
     let mut ok = true;
     for (id, params) in m.iter() {
-        let (Some(id), Some(params)) = (text(&id), params.as_map()) else {
+        let (Some(id), Some(params)) = (Text::of(&id), params.as_map()) else {
             ok = false;
             continue;
         };
         out.push(SdElement {
-            id: id.into_owned(),
-            params: scalar_params(&params),
+            id,
+            params: Params::Scalars(params),
         });
     }
     ok
-}
-
-/// The Kubernetes SD element: namespace, pod, container, host, and each
-/// label as `label.<name>` (cut to RFC 5424's 32 characters when the
-/// message is written, as every SD name).
-fn kubernetes_sd(id: &str, k: &MapRef<'_>) -> SdElement {
-    let mut params = Vec::new();
-    for (field, param) in [
-        ("namespace_name", "namespace"),
-        ("pod_name", "pod"),
-        ("container_name", "container"),
-        ("host", "host"),
-    ] {
-        if let Some(v) = k.get(field).and_then(|v| text(&v).map(Cow::into_owned)) {
-            params.push((param.to_string(), v));
-        }
-    }
-    if let Some(labels) = k.get("labels").and_then(|v| v.as_map()) {
-        for (name, v) in labels.iter() {
-            if let (Some(name), Some(v)) = (text(&name), text(&v)) {
-                params.push((format!("label.{name}"), v.into_owned()));
-            }
-        }
-    }
-    SdElement {
-        id: id.to_string(),
-        params,
-    }
 }
 
 #[cfg(test)]
@@ -377,16 +376,52 @@ mod tests {
         }
     }
 
-    fn map_one(
-        m: &Mapping,
-        body: impl FnOnce(&mut flb_rs_sdk::MapWriter<'_>),
-    ) -> (Message, Issues) {
+    /// A mapped message with its borrowed fields as strings.
+    struct Mapped {
+        severity: u8,
+        facility: u8,
+        time: EventTime,
+        hostname: Option<String>,
+        appname: Option<String>,
+        procid: Option<String>,
+        msgid: Option<String>,
+        sd: Vec<(String, Vec<(String, String)>)>,
+        msg: Option<String>,
+    }
+
+    fn map_one(m: &Mapping, body: impl FnOnce(&mut flb_rs_sdk::MapWriter<'_>)) -> (Mapped, Issues) {
         let mut enc = EventEncoder::new();
         enc.record(EventTime::new(10, 0), body);
         let bytes = enc.into_bytes();
         let ev = Events::new(&bytes).next().unwrap().unwrap();
         let mut issues = Issues::default();
-        (m.message(&ev, &mut issues), issues)
+        // Filled twice into the same message: nothing of the first stays.
+        let mut msg = Message::default();
+        m.fill(&ev, &mut msg, &mut issues);
+        m.fill(&ev, &mut msg, &mut issues);
+        let s = |t: &Option<Text<'_>>| t.as_ref().map(Text::to_string_lossy);
+        let mapped = Mapped {
+            severity: msg.severity,
+            facility: msg.facility,
+            time: msg.time,
+            hostname: s(&msg.hostname),
+            appname: s(&msg.appname),
+            procid: s(&msg.procid),
+            msgid: s(&msg.msgid),
+            sd: msg
+                .sd
+                .iter()
+                .map(|e| (e.id.to_string_lossy(), e.params.to_pairs()))
+                .collect(),
+            msg: s(&msg.msg),
+        };
+        (mapped, issues)
+    }
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -404,7 +439,7 @@ mod tests {
         assert_eq!(msg.appname.as_deref(), Some("nginx"));
         assert_eq!(msg.procid, None);
         assert_eq!(msg.msgid.as_deref(), Some("MSG1"));
-        assert_eq!(msg.msg, b"GET /");
+        assert_eq!(msg.msg.as_deref(), Some("GET /"));
         assert_eq!(msg.time, EventTime::new(10, 0));
     }
 
@@ -439,16 +474,16 @@ mod tests {
         let (msg, issues) = map_one(&mapping(), |w| w.str("other", "x"));
         assert_eq!(msg.hostname.as_deref(), Some("preset-host"));
         assert_eq!(msg.appname, None);
-        assert!(msg.msg.is_empty());
+        assert_eq!(msg.msg, None);
         assert!(issues.no_message);
     }
 
     #[test]
     fn non_string_messages_become_text() {
         let (msg, _) = map_one(&mapping(), |w| w.map("log", |m| m.uint("a", 1)));
-        assert_eq!(msg.msg, br#"{"a":1}"#);
+        assert_eq!(msg.msg.as_deref(), Some(r#"{"a":1}"#));
         let (msg, _) = map_one(&mapping(), |w| w.int("log", -5));
-        assert_eq!(msg.msg, b"-5");
+        assert_eq!(msg.msg.as_deref(), Some("-5"));
     }
 
     #[test]
@@ -464,10 +499,10 @@ mod tests {
         });
         assert_eq!(
             msg.sd,
-            vec![SdElement {
-                id: "origin@32473".into(),
-                params: vec![("ip".into(), "192.0.2.1".into()), ("n".into(), "3".into())],
-            }]
+            vec![(
+                "origin@32473".to_string(),
+                pairs(&[("ip", "192.0.2.1"), ("n", "3")])
+            )]
         );
         assert!(issues.bad_sd);
     }
@@ -498,16 +533,16 @@ mod tests {
         assert_eq!(issues, Issues::default());
         assert_eq!(
             msg.sd,
-            vec![SdElement {
-                id: "uls@0".into(),
-                params: vec![
-                    ("logtype".into(), "access".into()),
-                    ("n".into(), "3".into()),
-                    ("neg".into(), "-2".into()),
-                    ("ratio".into(), "0.500000".into()),
-                    ("ok".into(), "true".into()),
-                ],
-            }]
+            vec![(
+                "uls@0".to_string(),
+                pairs(&[
+                    ("logtype", "access"),
+                    ("n", "3"),
+                    ("neg", "-2"),
+                    ("ratio", "0.500000"),
+                    ("ok", "true"),
+                ])
+            )]
         );
     }
 
@@ -521,9 +556,9 @@ mod tests {
             w.str("c@1", "not named");
         });
         assert!(!issues.bad_sd);
-        let ids: Vec<&str> = msg.sd.iter().map(|e| e.id.as_str()).collect();
+        let ids: Vec<&str> = msg.sd.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["a@1", "b@1", "origin@1"]);
-        assert_eq!(msg.sd[2].params, vec![("ip".into(), "192.0.2.1".into())]);
+        assert_eq!(msg.sd[2].1, pairs(&[("ip", "192.0.2.1")]));
     }
 
     #[test]
@@ -560,16 +595,16 @@ mod tests {
         assert_eq!(msg.appname.as_deref(), Some("nginx"));
         assert_eq!(
             msg.sd,
-            vec![SdElement {
-                id: "kubernetes@32473".into(),
-                params: vec![
-                    ("namespace".into(), "prod".into()),
-                    ("pod".into(), "web-7d9c".into()),
-                    ("container".into(), "nginx".into()),
-                    ("host".into(), "node-1".into()),
-                    ("label.app".into(), "web".into()),
-                ],
-            }]
+            vec![(
+                "kubernetes@32473".to_string(),
+                pairs(&[
+                    ("namespace", "prod"),
+                    ("pod", "web-7d9c"),
+                    ("container", "nginx"),
+                    ("host", "node-1"),
+                    ("label.app", "web"),
+                ])
+            )]
         );
     }
 }

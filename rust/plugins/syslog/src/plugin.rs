@@ -15,6 +15,7 @@ use flb_rs_sdk::prelude::*;
 use crate::format::{self, Options};
 use crate::framing::Framing;
 use crate::mapping::{Field, Issues, Kubernetes, Mapping, SdKey};
+use crate::message::Message;
 use crate::time::parse_offset;
 use crate::transport::{Mode, SendError, Sender, Settings, Tls, TlsSettings};
 
@@ -448,17 +449,28 @@ impl OutputPlugin for SyslogOutput {
     }
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
-        let mut stream = Vec::with_capacity(chunk.data.len());
-        // Datagrams and RELP: one entry per message.
-        let mut messages: Vec<Vec<u8>> = Vec::new();
-        let mut msg = Vec::with_capacity(512);
+        // Records are formatted one at a time into `msg`, from views of the
+        // chunk (no allocation per record), and leave in pieces: streams
+        // are written every PIECE bytes, datagrams one by one; only RELP,
+        // which may resume after an acknowledged prefix, keeps the chunk's
+        // messages, in one buffer.
+        let mut m = Message::default();
+        let mut msg = Vec::with_capacity(1024);
+        let mut piece = Vec::new();
+        let mut relp = RelpBatch::default();
         let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
         let mut sd_cut = 0usize;
+        // Messages written (stream, datagram) before the current piece,
+        // and in it.
+        let (mut delivered, mut in_piece) = (0usize, 0usize);
+        // Bytes written, framing included.
+        let mut bytes = 0usize;
+        let mut failed: Option<SendError> = None;
         let mut issues = Issues::default();
         let mut records = chunk.records_until_error();
         for ev in &mut records {
             let mut rec = Issues::default();
-            let m = self.mapping.message(&ev, &mut rec);
+            self.mapping.fill(&ev, &mut m, &mut rec);
             issues.merge(rec);
             if rec.no_message && self.drop_without_message {
                 dropped += 1;
@@ -472,11 +484,31 @@ impl OutputPlugin for SyslogOutput {
             truncated += u64::from(outcome.truncated);
             sd_dropped += outcome.sd_dropped;
             sd_cut += outcome.sd_cut;
-            match self.wire {
-                Wire::Stream => self.framing.frame(&mut stream, &msg),
-                Wire::Datagram | Wire::Relp => messages.push(msg.clone()),
-            }
             count += 1;
+            match self.wire {
+                Wire::Stream => {
+                    self.framing.frame(&mut piece, &msg);
+                    in_piece += 1;
+                    if piece.len() >= PIECE {
+                        if let Err(e) = self.sender.send_stream(&piece) {
+                            failed = Some(e);
+                            break;
+                        }
+                        delivered += std::mem::take(&mut in_piece);
+                        bytes += piece.len();
+                        piece.clear();
+                    }
+                }
+                Wire::Datagram => {
+                    if let Err(e) = self.sender.send_datagram(&msg) {
+                        failed = Some(e);
+                        break;
+                    }
+                    delivered += 1;
+                    bytes += msg.len();
+                }
+                Wire::Relp => relp.push(&msg),
+            }
         }
         if issues.bad_code {
             log::debug!("a severity or facility was not valid; its preset was used");
@@ -498,42 +530,38 @@ impl OutputPlugin for SyslogOutput {
             );
         }
 
-        // The result, and how many messages this call delivered.
-        let (sent, delivered) = match self.wire {
-            Wire::Stream if stream.is_empty() => (Ok(()), 0),
-            Wire::Stream => match self.sender.send_stream(&stream) {
-                Ok(()) => (Ok(()), count as usize),
-                Err(e) => (Err(e), 0),
-            },
-            Wire::Datagram => {
-                let mut sent = 0;
-                let r = messages.iter().try_for_each(|d| {
-                    self.sender.send_datagram(d)?;
-                    sent += 1;
-                    Ok(())
-                });
-                (r, sent)
+        if failed.is_none() {
+            match self.wire {
+                Wire::Stream if !piece.is_empty() => match self.sender.send_stream(&piece) {
+                    Ok(()) => {
+                        delivered += in_piece;
+                        bytes += piece.len();
+                    }
+                    Err(e) => failed = Some(e),
+                },
+                Wire::Stream | Wire::Datagram => {}
+                Wire::Relp => {
+                    let (r, acked, acked_bytes) = self.send_relp(chunk, &relp.messages());
+                    (delivered, bytes) = (acked, acked_bytes);
+                    failed = r.err();
+                }
             }
-            Wire::Relp => self.send_relp(chunk, &messages),
-        };
-        if let Err(e) = sent {
+        }
+        if let Some(e) = failed {
             if matches!(e, SendError::Connect(_)) {
                 self.metrics.connect_failures.inc(&[]);
             }
             self.metrics.retries.inc(&[]);
             if delivered > 0 {
                 self.metrics.messages.add(delivered as f64, &[]);
+                self.metrics.bytes.add(bytes as f64, &[]);
             }
             log::warn!(
-                "{} of {count} messages not delivered: {e}; the chunk will be retried",
-                count as usize - delivered.min(count as usize)
+                "chunk not delivered ({delivered} of its messages were written before): {e}; \
+                 the chunk will be retried"
             );
             return FlushResult::Retry;
         }
-        let bytes = match self.wire {
-            Wire::Stream => stream.len(),
-            Wire::Datagram | Wire::Relp => messages.iter().map(Vec::len).sum::<usize>(),
-        };
         self.metrics.messages.add(delivered as f64, &[]);
         self.metrics.bytes.add(bytes as f64, &[]);
         if truncated > 0 {
@@ -561,35 +589,68 @@ impl OutputPlugin for SyslogOutput {
     }
 }
 
+/// Stream transports write a chunk in pieces of about this many bytes:
+/// large enough that the write calls cost little, small enough that a
+/// chunk is never held a second time, formatted, in memory.
+const PIECE: usize = 256 * 1024;
+
+/// A chunk's RELP messages, one after the other in one buffer.
+#[derive(Default)]
+struct RelpBatch {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RelpBatch {
+    fn push(&mut self, msg: &[u8]) {
+        self.bytes.extend_from_slice(msg);
+        self.ends.push(self.bytes.len());
+    }
+
+    fn messages(&self) -> Vec<&[u8]> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let m = &self.bytes[start..end];
+                start = end;
+                m
+            })
+            .collect()
+    }
+}
+
 impl SyslogOutput {
     /// Sends a chunk's messages over RELP, skipping those acknowledged in an
-    /// earlier attempt at the same chunk. Returns the result and how many
-    /// messages this call delivered.
+    /// earlier attempt at the same chunk. Returns the result, and how many
+    /// messages (and bytes) this call delivered.
     fn send_relp(
         &mut self,
         chunk: &Chunk<'_>,
-        messages: &[Vec<u8>],
-    ) -> (Result<(), SendError>, usize) {
+        messages: &[&[u8]],
+    ) -> (Result<(), SendError>, usize, usize) {
         // Only hashed when some chunk is in retry, or when this one fails.
         let fp = (!self.resumes.is_empty()).then(|| fingerprint(chunk));
         let skip = fp.map_or(0, |fp| self.resumes.take(fp, messages.len()));
         if skip > 0 {
             log::info!("resuming a chunk after its first {skip} acknowledged messages");
         }
-        let result = if skip == messages.len() {
+        let rest = &messages[skip..];
+        let bytes = |n: usize| rest[..n].iter().map(|m| m.len()).sum::<usize>();
+        let result = if rest.is_empty() {
             // Nothing left to send (or nothing to send at all: every record
             // was dropped): no connection needed.
-            (Ok(()), 0)
+            (Ok(()), 0, 0)
         } else {
-            match self.sender.send_relp(&messages[skip..]) {
-                Ok(()) => (Ok(()), messages.len() - skip),
+            match self.sender.send_relp(rest) {
+                Ok(()) => (Ok(()), rest.len(), bytes(rest.len())),
                 Err((acked, e)) => {
                     self.resumes.insert(Resume {
                         fingerprint: fp.unwrap_or_else(|| fingerprint(chunk)),
                         messages: messages.len(),
                         acked: skip + acked,
                     });
-                    (Err(e), acked)
+                    (Err(e), acked, bytes(acked.min(rest.len())))
                 }
             }
         };

@@ -232,7 +232,11 @@ impl<S: Read + Write> Session<S> {
     /// unacknowledged at a time, and waits for every acknowledgement. On
     /// error returns how many messages, from the first, were acknowledged;
     /// the session must then be dropped.
-    pub fn send_all(&mut self, msgs: &[Vec<u8>], window: usize) -> Result<(), (usize, RelpError)> {
+    pub fn send_all<M: AsRef<[u8]>>(
+        &mut self,
+        msgs: &[M],
+        window: usize,
+    ) -> Result<(), (usize, RelpError)> {
         let window = window.max(1);
         // In-flight transaction numbers, oldest first, with their message.
         let mut in_flight: std::collections::VecDeque<(u32, usize)> = Default::default();
@@ -245,7 +249,7 @@ impl<S: Read + Write> Session<S> {
             if room > 0 && next < msgs.len() {
                 let batch: Vec<(&str, &[u8])> = msgs[next..(next + room).min(msgs.len())]
                     .iter()
-                    .map(|m| ("syslog", m.as_slice()))
+                    .map(|m| ("syslog", m.as_ref()))
                     .collect();
                 let txnrs = self.send(&batch).map_err(|e| (acked_prefix, e))?;
                 for t in txnrs {

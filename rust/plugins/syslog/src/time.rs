@@ -38,29 +38,56 @@ pub fn civil(seconds: i64) -> Civil {
     }
 }
 
+/// Appends `n` as exactly `width` decimal digits (the last ones when `n`
+/// is longer), without the `fmt` machinery: this runs for every message.
+fn digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
+    let at = out.len();
+    out.resize(at + width, b'0');
+    for slot in out[at..].iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
 /// RFC 3339 as RFC 5424 wants it: `2026-11-24T23:05:09.123456Z`, with
 /// `digits` (0 to 6) of fractional seconds and `offset_minutes` east of UTC
 /// (`+02:00`; 0 writes `Z`).
-pub fn rfc3339(out: &mut String, t: EventTime, digits: u32, offset_minutes: i32) {
-    use std::fmt::Write;
+pub fn rfc3339(out: &mut Vec<u8>, t: EventTime, frac_digits: u32, offset_minutes: i32) {
     let local = t.seconds + i64::from(offset_minutes) * 60;
     let c = civil(local);
-    let _ = write!(
-        out,
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        c.year, c.month, c.day, c.hour, c.minute, c.second
-    );
-    let digits = digits.min(6);
-    if digits > 0 {
-        let frac = t.nanos / 10u32.pow(9 - digits);
-        let _ = write!(out, ".{frac:0width$}", width = digits as usize);
+    if (0..=9999).contains(&c.year) {
+        digits(out, c.year as u64, 4);
+    } else {
+        // Outside RFC 3339's range; written in full rather than wrapped.
+        out.extend_from_slice(c.year.to_string().as_bytes());
+    }
+    for (sep, v) in [
+        (b'-', c.month),
+        (b'-', c.day),
+        (b'T', c.hour),
+        (b':', c.minute),
+        (b':', c.second),
+    ] {
+        out.push(sep);
+        digits(out, u64::from(v), 2);
+    }
+    let frac_digits = frac_digits.min(6);
+    if frac_digits > 0 {
+        out.push(b'.');
+        digits(
+            out,
+            u64::from(t.nanos / 10u32.pow(9 - frac_digits)),
+            frac_digits as usize,
+        );
     }
     if offset_minutes == 0 {
-        out.push('Z');
+        out.push(b'Z');
     } else {
-        let sign = if offset_minutes < 0 { '-' } else { '+' };
+        out.push(if offset_minutes < 0 { b'-' } else { b'+' });
         let m = offset_minutes.unsigned_abs();
-        let _ = write!(out, "{sign}{:02}:{:02}", m / 60, m % 60);
+        digits(out, u64::from(m / 60), 2);
+        out.push(b':');
+        digits(out, u64::from(m % 60), 2);
     }
 }
 
@@ -69,18 +96,20 @@ const MONTHS: [&str; 12] = [
 ];
 
 /// RFC 3164's `Mmm dd hh:mm:ss`, the day padded with a space (`Nov  4`).
-pub fn rfc3164(out: &mut String, t: EventTime, offset_minutes: i32) {
-    use std::fmt::Write;
+pub fn rfc3164(out: &mut Vec<u8>, t: EventTime, offset_minutes: i32) {
     let c = civil(t.seconds + i64::from(offset_minutes) * 60);
-    let _ = write!(
-        out,
-        "{} {:>2} {:02}:{:02}:{:02}",
-        MONTHS[(c.month - 1) as usize],
-        c.day,
-        c.hour,
-        c.minute,
-        c.second
-    );
+    out.extend_from_slice(MONTHS[(c.month - 1) as usize].as_bytes());
+    out.push(b' ');
+    if c.day < 10 {
+        out.push(b' ');
+        digits(out, u64::from(c.day), 1);
+    } else {
+        digits(out, u64::from(c.day), 2);
+    }
+    for (sep, v) in [(b' ', c.hour), (b':', c.minute), (b':', c.second)] {
+        out.push(sep);
+        digits(out, u64::from(v), 2);
+    }
 }
 
 /// Parses an offset such as `+02:00`, `-0530`, `Z` or `UTC`.
@@ -169,9 +198,9 @@ mod tests {
     fn rfc3339_precision_and_offsets() {
         let t = EventTime::new(1_795_561_509, 123_456_789);
         let f = |d, o| {
-            let mut s = String::new();
+            let mut s = Vec::new();
             rfc3339(&mut s, t, d, o);
-            s
+            String::from_utf8(s).unwrap()
         };
         assert_eq!(f(6, 0), "2026-11-24T23:05:09.123456Z");
         assert_eq!(f(3, 0), "2026-11-24T23:05:09.123Z");
@@ -187,9 +216,12 @@ mod tests {
 
     #[test]
     fn rfc3164_pads_the_day_with_a_space() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         rfc3164(&mut s, EventTime::new(1_793_833_509, 0), 0); // 2026-11-04T23:05:09Z
-        assert_eq!(s, "Nov  4 23:05:09");
+        assert_eq!(s, b"Nov  4 23:05:09");
+        s.clear();
+        rfc3164(&mut s, EventTime::new(1_795_561_509, 0), 0);
+        assert_eq!(s, b"Nov 24 23:05:09");
     }
 
     #[test]

@@ -192,8 +192,9 @@ struct Sent {
 
 impl Sent {
     fn rfc5424(&self) -> String {
-        let mut ts = String::new();
+        let mut ts = Vec::new();
         flb_rs_syslog::time::rfc3339(&mut ts, self.time, 6, 0);
+        let ts = String::from_utf8(ts).unwrap();
         let dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         format!(
             "<{}>1 {ts} {} {} {} {} {} {}",
