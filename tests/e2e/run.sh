@@ -16,7 +16,7 @@ set -u
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
        config-errors syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
-       syslog-roundtrip-relp-tls
+       syslog-roundtrip-relp-tls syslog-relp-kills
        redact redact-config-error hot-reload valgrind)
 
 # FLB_E2E_ONLY="name ..." runs only those tests.
@@ -462,6 +462,21 @@ test_syslog_roundtrip_relp() {
     [ "$(lines "$out")" -eq 25 ] || fail "$(lines "$out") records, want 25" || return 1
     [ "$(without_date "$out" | sort -u)" = '{"pri":131,"facility":16,"severity":3,"hostname":"web-1","appname":"shop","procid":"77","msgid":"ORDER","sd":{"meta@1":{"k":"v \"x\""}},"message":"round trip ü"}' ] ||
         fail "records: $(without_date "$out" | sort -u | head -3)" || return 1
+}
+
+# rs_syslog (mode relp) into a real rsyslog imrelp that is killed with
+# SIGKILL 4 times while 40,000 records flow (tests/bench/relp-kills.sh, the
+# benchmark that also runs rsyslog's omrelp for comparison): nothing lost,
+# at most 200 duplicates (messages whose acknowledgement a kill swallowed).
+test_syslog_relp_kills() {
+    local rsd
+    rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null)
+    [ -x "$rsd" ] || { echo "  skipped (no rsyslogd)"; skipped=$((skipped + 1)); return 0; }
+    local out=$work/relp-kills.txt
+    RELP_KILLS_SENDERS=rs_syslog RELP_KILLS_MAX_DUPLICATES=200 \
+        timeout 240 "$(dirname "$0")/../bench/relp-kills.sh" "$FLB_BIN" 40000 4 > "$out" 2>&1 ||
+        fail "$(tail -8 "$out")" || return 1
+    echo "  $(grep '^rs_syslog ' "$out")"
 }
 
 # RELP over TLS both ways in one process, configured with `tls on` and

@@ -328,6 +328,10 @@ impl std::fmt::Display for SendError {
     }
 }
 
+/// A flush that finds the next connection attempt due within this long
+/// waits for it instead of failing at once.
+const BACKOFF_WAITED_OUT: Duration = Duration::from_secs(1);
+
 /// Exponential backoff with jitter between failed connection attempts, so
 /// a dead receiver costs a flush at most one connect timeout, and many
 /// instances do not reconnect in lockstep.
@@ -409,7 +413,14 @@ impl Sender {
             return Ok(());
         }
         if let Some(left) = self.backoff.wait_left() {
-            return Err(SendError::Backoff(left));
+            if left > BACKOFF_WAITED_OUT {
+                return Err(SendError::Backoff(left));
+            }
+            // A receiver that restarts refuses connections for a moment;
+            // failing now would hand the chunk to Fluent Bit's scheduler,
+            // which retries it seconds later (and every flush in the
+            // window with it). Waiting out a short backoff is cheaper.
+            std::thread::sleep(left);
         }
         match self.open() {
             Ok(c) => {
@@ -568,7 +579,7 @@ impl Sender {
     /// Sends messages over RELP and waits for every acknowledgement. On
     /// failure the session is dropped and the error says how many messages,
     /// from the first, were acknowledged.
-    pub fn send_relp(&mut self, msgs: &[Vec<u8>]) -> Result<(), (usize, SendError)> {
+    pub fn send_relp<M: AsRef<[u8]>>(&mut self, msgs: &[M]) -> Result<(), (usize, SendError)> {
         self.connect().map_err(|e| (0, e))?;
         let window = self.settings.relp_window;
         let r = match self.conn.as_mut() {
@@ -746,10 +757,26 @@ mod tests {
             .port();
         let mut s = Sender::new(settings(Mode::Tcp, port));
         assert!(matches!(s.send_stream(b"x"), Err(SendError::Connect(_))));
-        // Within the backoff no new attempt is made: the call returns at once.
+        // A short backoff (the first ones) is waited out, then tried again.
         let t = Instant::now();
-        assert!(matches!(s.send_stream(b"x"), Err(SendError::Backoff(_))));
-        assert!(t.elapsed() < Duration::from_millis(50));
+        assert!(matches!(s.send_stream(b"x"), Err(SendError::Connect(_))));
+        assert!(t.elapsed() >= s.settings.backoff_min / 2 - Duration::from_millis(5));
+        // Each failure doubles the step; once the wait is longer than
+        // BACKOFF_WAITED_OUT no new attempt is made: the call returns at once.
+        let mut waited_out = 0;
+        loop {
+            let t = Instant::now();
+            match s.send_stream(b"x") {
+                Err(SendError::Connect(_)) => waited_out += 1,
+                Err(SendError::Backoff(left)) => {
+                    assert!(left > BACKOFF_WAITED_OUT, "{left:?}");
+                    assert!(t.elapsed() < Duration::from_millis(50));
+                    break;
+                }
+                other => panic!("{other:?}"),
+            }
+            assert!(waited_out < 6, "the backoff never grew past the wait");
+        }
     }
 
     #[test]

@@ -1,0 +1,275 @@
+#!/usr/bin/env bash
+# Benchmark: message loss and duplicates over RELP while the receiver is
+# killed again and again, rsyslog's own omrelp against rs_syslog (mode
+# relp) in the same run, to the same receiver setup.
+#
+#   tests/bench/relp-kills.sh FLB_BIN [RECORDS] [KILLS]
+#
+# FLB_BIN is a fluent-bit with tail and rs_syslog (what
+# tests/e2e/build-fluent-bit.sh builds). Needs rsyslogd with imfile, imrelp
+# and omrelp (Debian: rsyslog, rsyslog-relp) and python3. Two phases, one
+# after the other, each sending RECORDS (default 200,000) numbered messages
+# ("seq=0000123 ..."):
+#   omrelp     an rsyslogd reads them with imfile and forwards them with
+#              omrelp (in-memory action queue, action.resumeRetryCount -1,
+#              action.resumeInterval 1: it retries for ever, every second)
+#   rs_syslog  Fluent Bit tails the same messages as JSON lines (parser
+#              json, syslog_message_key log) into rs_syslog, mode relp,
+#              retry_limit no_limits, with scheduler.base 1 and
+#              scheduler.cap 2 so that a failed chunk is retried after 2-3 s
+#              (the scheduler adds 1 s to its jitter) rather than after
+#              Fluent Bit's default back-off of up to 2000 s
+# to a real rsyslogd with imrelp (direct main queue: a message is in its
+# output file before imrelp acknowledges it) that writes each message's
+# MSG as a line. While data flows the receiver is killed with SIGKILL
+# KILLS times (default 10), spread over the run: kill i comes when the
+# receiver's file has i/(KILLS+1) of RECORDS lines; it is restarted at
+# once on the same port, appending to the same file. After the last
+# restart the script waits until every seq has arrived, or nothing has
+# arrived for 30 s, or 120 s have passed. Printed per sender: records sent,
+# kills done, lost (records minus distinct seqs received), duplicates
+# (lines received minus distinct seqs) and seconds from the sender's start
+# to the last message it delivered. Fluent Bit retries a failed chunk
+# whole (tail fills chunks of about 2 MB, some 20,000 of these records);
+# rs_syslog remembers the acknowledged prefix of each chunk in retry and
+# sends only the rest, so its duplicates are the messages whose
+# acknowledgement the kill swallowed. omrelp keeps its
+# default windowSize (128), with which it ran at ~2,900 msgs/s on loopback
+# here, about 45 ms per 128 messages (windowSize 1024: ~22,000/s): its
+# seconds are rsyslog's defaults, not RELP's limit. The receiver logs
+# "server closed relp session" once per start: that is the script's
+# connect-and-close probe of its port. The missing seqs and the tail of
+# the sender's log go to stderr when something was lost; with
+# FLB_RS_BENCH_LOGS=DIR the logs are copied into DIR at exit. Uses only
+# 127.0.0.1 and free high ports, its own rsyslogd configurations, pid
+# files and work directories (never the system's rsyslog); every wait is
+# bounded.
+#
+# RELP_KILLS_SENDERS picks the phases (default "omrelp rs_syslog"); with
+# RELP_KILLS_MAX_DUPLICATES=N the script fails when a sender lost a record
+# or duplicated more than N (how the e2e suite runs it).
+set -euo pipefail
+
+bin=${1:?usage: $0 FLB_BIN [RECORDS] [KILLS]}
+records=${2:-200000}
+kills=${3:-10}
+rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null) || { echo "rsyslogd not found" >&2; exit 1; }
+[ -x "$bin" ] || { echo "$bin is not executable" >&2; exit 1; }
+work=$(mktemp -d /tmp/flb-rs-relp-kills.XXXXXX)
+rpid='' spid=''
+
+cleanup() {
+    local p
+    for p in $spid $rpid; do kill -KILL "$p" 2> /dev/null || true; done
+    for p in $spid $rpid; do wait "$p" 2> /dev/null || true; done
+    if [ -n "${FLB_RS_BENCH_LOGS:-}" ]; then
+        mkdir -p "$FLB_RS_BENCH_LOGS"
+        for p in "$work"/*/*/*.log; do
+            [ -f "$p" ] || continue
+            local rel=${p#"$work"/}
+            cp "$p" "$FLB_RS_BENCH_LOGS/${rel//\//-}"
+        done
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The same messages twice: plain lines for imfile, JSON lines for tail.
+python3 - "$work/in.txt" "$work/in.json" "$records" <<'PY'
+import json, sys
+txt, js, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with open(txt, "w") as t, open(js, "w") as j:
+    for i in range(1, n + 1):
+        m = f"seq={i:07d} GET /api/v1/items/{i} HTTP/1.1 200 rt=0.0{i % 10} user=u{i % 97} host=node-1"
+        t.write(m + "\n")
+        j.write(json.dumps({"log": m}) + "\n")
+PY
+printf '[PARSER]\n    Name   json\n    Format json\n' > "$work/parsers.conf"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+now() { echo "$EPOCHREALTIME"; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+accepts() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
+
+# "received distinct" for a receiver's file; the missing seqs (as ranges)
+# into $2.
+count() {
+    awk -v n="$records" -v miss="$2" '
+        match($0, /seq=[0-9]+/) { s = substr($0, RSTART + 4, RLENGTH - 4) + 0; got++; if (!(s in seen)) { seen[s]; d++ } }
+        END {
+            printf "" > miss
+            for (i = 1; i <= n; i++) {
+                if (i in seen) continue
+                j = i; while (j + 1 <= n && !((j + 1) in seen)) j++
+                print (i == j ? i : i "-" j) >> miss
+                i = j
+            }
+            print got + 0, d + 0
+        }' "$1"
+}
+
+# The receiver: rsyslogd, imrelp on $port, each MSG as a line into $rdir/out.txt.
+receiver_conf() {
+    cat > "$rdir/rsyslog.conf" <<EOF
+global(workDirectory="$rdir")
+main_queue(queue.type="Direct")
+module(load="imrelp")
+template(name="msg" type="string" string="%msg%\n")
+ruleset(name="r") { action(type="omfile" file="$rdir/out.txt" template="msg") }
+input(type="imrelp" address="127.0.0.1" port="$port" ruleset="r")
+EOF
+}
+
+receiver_start() {
+    rm -f "$rdir/rsyslogd.pid"
+    "$rsd" -n -f "$rdir/rsyslog.conf" -i "$rdir/rsyslogd.pid" >> "$rdir/rsyslogd.log" 2>&1 &
+    rpid=$!
+    local t0=$SECONDS
+    until accepts "$port"; do
+        if ! kill -0 "$rpid" 2> /dev/null || [ $((SECONDS - t0)) -ge 15 ]; then
+            echo "receiver did not start: $(tail -3 "$rdir/rsyslogd.log")" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+}
+
+receiver_kill() {
+    kill -KILL "$rpid"
+    wait "$rpid" 2> /dev/null || true
+    rpid=''
+}
+
+# The senders; each sets spid and writes its log to $sdir.
+start_omrelp() {
+    cat > "$sdir/rsyslog.conf" <<EOF
+global(workDirectory="$sdir")
+module(load="imfile")
+module(load="omrelp")
+template(name="rfc5424" type="string"
+         string="<%pri%>1 %timereported:::date-rfc3339% %hostname% bench - - - %msg%")
+ruleset(name="fwd") {
+    action(type="omrelp" target="127.0.0.1" port="$port" template="rfc5424"
+           queue.type="LinkedList" queue.size="20000"
+           action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+input(type="imfile" file="$work/in.txt" tag="bench" ruleset="fwd")
+EOF
+    "$rsd" -n -f "$sdir/rsyslog.conf" -i "$sdir/rsyslogd.pid" > "$sdir/sender.log" 2>&1 &
+    spid=$!
+}
+
+start_rs_syslog() {
+    cat > "$sdir/fluent-bit.conf" <<EOF
+[SERVICE]
+    flush           1
+    grace           2
+    log_level       info
+    parsers_file    $work/parsers.conf
+    scheduler.base  1
+    scheduler.cap   2
+
+[INPUT]
+    name               tail
+    path               $work/in.json
+    read_from_head     on
+    parser             json
+    file_cache_advise  off
+    buffer_max_size    1M
+    mem_buf_limit      64M
+    storage.type       memory
+
+[OUTPUT]
+    name                rs_syslog
+    match               *
+    mode                relp
+    host                127.0.0.1
+    port                $port
+    syslog_message_key  log
+    retry_limit         no_limits
+EOF
+    "$bin" -c "$sdir/fluent-bit.conf" > "$sdir/sender.log" 2>&1 &
+    spid=$!
+}
+
+sender_stop() {
+    kill -TERM "$spid" 2> /dev/null || true
+    local t0=$SECONDS
+    while kill -0 "$spid" 2> /dev/null && [ $((SECONDS - t0)) -lt 10 ]; do sleep 0.05; done
+    kill -KILL "$spid" 2> /dev/null || true
+    wait "$spid" 2> /dev/null || true
+    spid=''
+}
+
+# One phase; writes "records kills lost duplicates seconds" into
+# $work/$1/result (not in a subshell: the EXIT trap must see its pids).
+run() {
+    local sender=$1
+    rdir=$work/$sender/receiver sdir=$work/$sender/sender
+    mkdir -p "$rdir" "$sdir"
+    port=$(free_port)
+    receiver_conf
+    receiver_start
+    local out=$rdir/out.txt start last n=0 m k done_kills=0 t
+    start=$(now)
+    last=$start
+    "start_$sender"
+    # Kills, each when the file has reached its share of the records; a
+    # sender that stops delivering for 60 s ends the kill phase early.
+    for k in $(seq "$kills"); do
+        local want=$((k * records / (kills + 1))) t0=$SECONDS
+        while [ "$n" -lt "$want" ]; do
+            kill -0 "$spid" 2> /dev/null || { echo "$sender: the sender exited: $(tail -3 "$sdir/sender.log")" >&2; exit 1; }
+            [ $((SECONDS - t0)) -lt 60 ] || break 2
+            sleep 0.02
+            m=$(lines "$out")
+            if [ "$m" -gt "$n" ]; then n=$m last=$(now) t0=$SECONDS; fi
+        done
+        receiver_kill
+        receiver_start
+        done_kills=$k
+        echo "$sender: kill $k at $n lines, $(elapsed "$start" "$(now)") s" >&2
+    done
+    # Until every seq is there, nothing came for 30 s, or 120 s passed.
+    local t_end=$((SECONDS + 120)) t_quiet=$SECONDS checked=-1 got=0 distinct=0
+    while [ "$SECONDS" -lt "$t_end" ] && [ $((SECONDS - t_quiet)) -lt 30 ]; do
+        m=$(lines "$out")
+        if [ "$m" -gt "$n" ]; then n=$m last=$(now) t_quiet=$SECONDS; fi
+        if [ "$n" -ge "$records" ] && [ "$n" -ne "$checked" ]; then
+            checked=$n
+            read -r got distinct <<< "$(count "$out" "$rdir/missing")"
+            if [ "$distinct" -ge "$records" ]; then break; fi
+        fi
+        sleep 0.1
+    done
+    sender_stop
+    t=$(elapsed "$start" "$last")
+    receiver_kill
+    read -r got distinct <<< "$(count "$out" "$rdir/missing")"
+    local lost=$((records - distinct)) dups=$((got - distinct))
+    if [ "$lost" -gt 0 ]; then
+        echo "$sender: lost $lost; missing seqs: $(head -20 "$rdir/missing" | tr '\n' ' ')" >&2
+        echo "$sender: last lines of its log:" >&2
+        tail -15 "$sdir/sender.log" | sed 's/^/    /' >&2
+    fi
+    echo "$records $done_kills $lost $dups $t" > "$work/$sender/result"
+}
+
+senders=${RELP_KILLS_SENDERS:-omrelp rs_syslog}
+max_dups=${RELP_KILLS_MAX_DUPLICATES:-}
+for sender in $senders; do run "$sender"; done
+printf '%-10s %8s %6s %8s %11s %8s\n' sender records kills lost duplicates seconds
+failed=0
+for sender in $senders; do
+    read -r r k l d s < "$work/$sender/result"
+    printf '%-10s %8s %6s %8s %11s %8s\n' "$sender" "$r" "$k" "$l" "$d" "$s"
+    if [ -n "$max_dups" ] && { [ "$l" -gt 0 ] || [ "$d" -gt "$max_dups" ] || [ "$k" -lt "$kills" ]; }; then
+        echo "$sender: $l lost, $d duplicates (at most $max_dups allowed), $k of $kills kills" >&2
+        failed=1
+    fi
+done
+exit "$failed"
