@@ -19,6 +19,7 @@ use flb_rs_syslog::SyslogOutput;
 mod common;
 use common::END;
 
+#[derive(Clone)]
 struct Install {
     bin: PathBuf,
     module_path: Option<PathBuf>,
@@ -65,6 +66,7 @@ fn syslog_ng() -> Option<Install> {
 
 struct SyslogNg {
     child: Child,
+    install: Install,
     dir: PathBuf,
     out: PathBuf,
     port: u16,
@@ -78,11 +80,14 @@ impl SyslogNg {
     /// With `tls`, the source speaks TLS (RFC 5425) with a certificate from
     /// a CA made for the test.
     fn start_with(i: &Install, tls: bool) -> SyslogNg {
-        let dir = std::env::temp_dir().join(format!(
-            "flb-rs-syslog-ng-{}-{}",
-            if tls { "tls" } else { "tcp" },
-            std::process::id()
-        ));
+        Self::start_full(i, tls, "", if tls { "tls" } else { "tcp" })
+    }
+
+    /// As `start_with`, with `tls_extra` added to the source's tls()
+    /// options, in a directory named after `name`.
+    fn start_full(i: &Install, tls: bool, tls_extra: &str, name: &str) -> SyslogNg {
+        let dir =
+            std::env::temp_dir().join(format!("flb-rs-syslog-ng-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out.txt");
@@ -94,7 +99,7 @@ impl SyslogNg {
         let transport = if tls {
             let c = common::certs::make(&dir);
             format!(
-                "transport(\"tls\") tls(key-file(\"{}\") cert-file(\"{}\") peer-verify(optional-untrusted))",
+                "transport(\"tls\") tls(key-file(\"{}\") cert-file(\"{}\") peer-verify(optional-untrusted){tls_extra})",
                 c.key.display(),
                 c.cert.display()
             )
@@ -124,7 +129,27 @@ impl SyslogNg {
             out = out.display()
         );
         std::fs::write(dir.join("syslog-ng.conf"), conf).unwrap();
-        let log = std::fs::File::create(dir.join("syslog-ng.log")).unwrap();
+        let mut s = SyslogNg {
+            child: Command::new("true").spawn().unwrap(),
+            install: i.clone(),
+            dir,
+            out,
+            port,
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts syslog-ng (again) with the same configuration and waits
+    /// until it accepts connections.
+    fn spawn(&mut self) {
+        let _ = self.child.wait();
+        let (i, dir) = (&self.install, &self.dir);
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("syslog-ng.log"))
+            .unwrap();
         let mut c = Command::new(&i.bin);
         c.arg("-F")
             .arg("-f")
@@ -144,23 +169,26 @@ impl SyslogNg {
         if let Some(l) = &i.lib_path {
             c.env("LD_LIBRARY_PATH", l);
         }
-        let child = c.spawn().expect("start syslog-ng");
-        let s = SyslogNg {
-            child,
-            dir,
-            out,
-            port,
-        };
+        self.child = c.spawn().expect("start syslog-ng");
         let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "syslog-ng did not start: {}",
-                s.log()
+                self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        s
+    }
+
+    /// SIGTERM: syslog-ng closes its connections (over TLS with
+    /// close_notify) and exits.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
     }
 
     fn log(&self) -> String {
@@ -261,4 +289,93 @@ fn syslog_ng_over_tls() {
         recs[0],
         ["14", "127.0.0.1", "fluent-bit", "", "", "", "over tls ✓"]
     );
+}
+
+/// Sequence numbers found in syslog-ng's output file.
+fn seqs(text: &str) -> Vec<u64> {
+    text.split(END)
+        .filter_map(|r| r.split("seq=").nth(1))
+        .filter_map(|s| s.get(..6)?.parse().ok())
+        .collect()
+}
+
+/// syslog-ng over TLS 1.2 and 1.3, stopped gracefully (close_notify, FIN)
+/// and started again between chunks: each chunk must notice the closed
+/// connection before writing and go out on a new one.
+#[test]
+fn syslog_ng_over_tls_restarted_gracefully_between_chunks_loses_nothing() {
+    let Some(install) = syslog_ng() else { return };
+    for (name, protocol, options) in [
+        (
+            "tls12-restart",
+            "TLSv1.2",
+            " ssl-options(no-sslv2, no-sslv3, no-tlsv1, no-tlsv11, no-tlsv13)",
+        ),
+        (
+            "tls13-restart",
+            "TLSv1.3",
+            " ssl-options(no-sslv2, no-sslv3, no-tlsv1, no-tlsv11, no-tlsv12)",
+        ),
+    ] {
+        let mut s = SyslogNg::start_full(&install, true, options, name);
+        let port = s.port.to_string();
+        let ca = s.dir.join("ca.pem");
+        let output = |extra: &[(&'static str, &'static str)]| {
+            let mut p: Vec<(&str, &str)> = vec![
+                ("mode", "tls"),
+                ("port", &port),
+                ("tls.ca_file", ca.to_str().unwrap()),
+                ("syslog_message_key", "log"),
+            ];
+            p.extend_from_slice(extra);
+            Harness::output::<SyslogOutput>(&p).unwrap()
+        };
+        let h = output(&[]);
+        let (chunks, per_chunk) = (5u64, 40u64);
+        for c in 0..chunks {
+            let mut enc = EventEncoder::new();
+            for seq in c * per_chunk..(c + 1) * per_chunk {
+                enc.record(EventTime::new(1_795_561_509, 0), |m| {
+                    m.str("log", &format!("seq={seq:06}"))
+                });
+            }
+            assert_eq!(
+                h.flush("t", enc.as_bytes()),
+                FlushResult::Ok,
+                "{protocol} chunk {c}: {:?}",
+                h.host.logs()
+            );
+            let want = ((c + 1) * per_chunk) as usize;
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while seqs(&std::fs::read_to_string(&s.out).unwrap_or_default()).len() < want {
+                assert!(
+                    Instant::now() < deadline,
+                    "{protocol}: chunk {c} did not arrive: {}",
+                    s.log()
+                );
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            s.stop();
+            s.spawn();
+        }
+        let got = seqs(&std::fs::read_to_string(&s.out).unwrap());
+        assert_eq!(
+            got,
+            (0..chunks * per_chunk).collect::<Vec<_>>(),
+            "{protocol}: every message once, in order"
+        );
+        assert_eq!(
+            h.host.metric("retries_total", &[]).unwrap_or(0.0),
+            0.0,
+            "{protocol}: no chunk needed a retry"
+        );
+        // syslog-ng really spoke only this version: a client that insists
+        // on a newer one is refused.
+        if protocol == "TLSv1.2" {
+            let h13 = output(&[("tls.min_version", "TLSv1.3")]);
+            let mut enc = EventEncoder::new();
+            enc.record(EventTime::new(1_795_561_509, 0), |m| m.str("log", "x"));
+            assert_eq!(h13.flush("t", enc.as_bytes()), FlushResult::Retry);
+        }
+    }
 }
