@@ -178,21 +178,23 @@ impl<'a> Events<'a> {
         if self.reader.read_array_header()? != Some(2) {
             return Err(shape("an event must be an array of two elements"));
         }
-        let head = self.reader.read_value()?;
+        // The header is read in place: [timestamp, metadata] or, in the
+        // legacy format, the timestamp alone.
+        let (ts, metadata, format) = match self.reader.read_array_header()? {
+            Some(2) => {
+                let ts = self.reader.read_value()?;
+                match self.reader.read_value()? {
+                    Value::Map(m) => (ts, Some(m), EventFormat::V2),
+                    _ => return Err(shape("an event header must be [timestamp, metadata map]")),
+                }
+            }
+            Some(_) => return Err(shape("an event header must be [timestamp, metadata map]")),
+            None => (self.reader.read_value()?, None, EventFormat::Legacy),
+        };
         let body = self.reader.read_value()?;
         let body = body
             .as_map()
             .ok_or_else(|| shape("an event's body must be a map"))?;
-        let (ts, metadata, format) = match head {
-            Value::Array(h) => {
-                let mut hi = h.iter();
-                match (h.len(), hi.next(), hi.next()) {
-                    (2, Some(ts), Some(Value::Map(m))) => (ts, Some(m), EventFormat::V2),
-                    _ => return Err(shape("an event header must be [timestamp, metadata map]")),
-                }
-            }
-            ts => (ts, None, EventFormat::Legacy),
-        };
         let (time, kind) =
             EventTime::from_value(&ts).ok_or_else(|| shape("invalid event timestamp"))?;
         Ok(Event {

@@ -477,7 +477,8 @@ enum Job {
     Flush {
         tag: String,
         data: Vec<u8>,
-        reply: Sender<FlushResult>,
+        /// The result, and `data` back for the next flush's copy.
+        reply: Sender<(FlushResult, Vec<u8>)>,
     },
 }
 
@@ -491,6 +492,10 @@ enum Job {
 struct OutputWorker {
     jobs: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
+    /// The buffer the last chunk was copied into, kept for the next copy:
+    /// a fresh chunk-sized allocation per flush is a fresh mapping of
+    /// pages, each one faulted in and zeroed by the kernel again.
+    spare: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 impl OutputWorker {
@@ -511,7 +516,7 @@ impl OutputWorker {
                         log::error!("{e}; the chunk will be retried");
                         FlushResult::Retry
                     });
-                    let _ = reply.send(r);
+                    let _ = reply.send((r, data));
                 }
                 if let Err(e) = guarded("exit", || plugin.exit()) {
                     log::error!("{e}");
@@ -521,6 +526,7 @@ impl OutputWorker {
         Ok(OutputWorker {
             jobs: Some(tx),
             thread: Some(thread),
+            spare: Default::default(),
         })
     }
 
@@ -529,19 +535,37 @@ impl OutputWorker {
             return FlushResult::Retry;
         };
         let (reply, result) = crossbeam_channel::bounded(1);
+        let mut copy = self
+            .spare
+            .lock()
+            .map_or(None, |mut s| s.take())
+            .unwrap_or_default();
+        copy.clear();
+        copy.extend_from_slice(data);
         let job = Job::Flush {
             tag: tag.to_string(),
-            data: data.to_vec(),
+            data: copy,
             reply,
         };
         if jobs.send(job).is_err() {
             log::error!("the flush thread is gone; the chunk will be retried");
             return FlushResult::Retry;
         }
-        result.recv().unwrap_or_else(|_| {
-            log::error!("the flush thread stopped during a flush; the chunk will be retried");
-            FlushResult::Retry
-        })
+        match result.recv() {
+            Ok((r, buf)) => {
+                // A buffer far larger than chunks are now is let go.
+                if buf.capacity() <= 2 * data.len().max(1 << 20) {
+                    if let Ok(mut spare) = self.spare.lock() {
+                        *spare = Some(buf);
+                    }
+                }
+                r
+            }
+            Err(_) => {
+                log::error!("the flush thread stopped during a flush; the chunk will be retried");
+                FlushResult::Retry
+            }
+        }
     }
 
     fn stop(&mut self) {

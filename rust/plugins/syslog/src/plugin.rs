@@ -221,6 +221,7 @@ pub struct SyslogOutput {
     mapping: Mapping,
     sender: Sender,
     metrics: Metrics,
+    scratch: Scratch,
 }
 
 fn accessor(key: &str, value: &Option<String>) -> Result<Option<RecordAccessor>, PluginError> {
@@ -445,19 +446,46 @@ impl OutputPlugin for SyslogOutput {
             mapping,
             sender,
             metrics,
+            scratch: Scratch::default(),
         })
     }
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
+        // The buffers are kept from one flush to the next.
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let r = self.flush_with(chunk, &mut scratch);
+        scratch.clear();
+        self.scratch = scratch;
+        r
+    }
+}
+
+/// Buffers a flush writes into, kept for the next one.
+#[derive(Default)]
+struct Scratch {
+    msg: Vec<u8>,
+    piece: Vec<u8>,
+    relp: RelpBatch,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.msg.clear();
+        self.piece.clear();
+        self.relp.bytes.clear();
+        self.relp.ends.clear();
+    }
+}
+
+impl SyslogOutput {
+    fn flush_with(&mut self, chunk: &Chunk<'_>, scratch: &mut Scratch) -> FlushResult {
         // Records are formatted one at a time into `msg`, from views of the
         // chunk (no allocation per record), and leave in pieces: streams
         // are written every PIECE bytes, datagrams one by one; only RELP,
         // which may resume after an acknowledged prefix, keeps the chunk's
         // messages, in one buffer.
         let mut m = Message::default();
-        let mut msg = Vec::with_capacity(1024);
-        let mut piece = Vec::new();
-        let mut relp = RelpBatch::default();
+        let Scratch { msg, piece, relp } = scratch;
         let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
         let mut sd_cut = 0usize;
         // Messages written (stream, datagram) before the current piece,
@@ -478,8 +506,8 @@ impl OutputPlugin for SyslogOutput {
             }
             msg.clear();
             let outcome = match self.format {
-                Format::Rfc5424 => format::rfc5424(&mut msg, &m, &self.options),
-                Format::Rfc3164 => format::rfc3164(&mut msg, &m, &self.options),
+                Format::Rfc5424 => format::rfc5424(msg, &m, &self.options),
+                Format::Rfc3164 => format::rfc3164(msg, &m, &self.options),
             };
             truncated += u64::from(outcome.truncated);
             sd_dropped += outcome.sd_dropped;
@@ -487,10 +515,10 @@ impl OutputPlugin for SyslogOutput {
             count += 1;
             match self.wire {
                 Wire::Stream => {
-                    self.framing.frame(&mut piece, &msg);
+                    self.framing.frame(piece, msg);
                     in_piece += 1;
                     if piece.len() >= PIECE {
-                        if let Err(e) = self.sender.send_stream(&piece) {
+                        if let Err(e) = self.sender.send_stream(piece) {
                             failed = Some(e);
                             break;
                         }
@@ -500,14 +528,14 @@ impl OutputPlugin for SyslogOutput {
                     }
                 }
                 Wire::Datagram => {
-                    if let Err(e) = self.sender.send_datagram(&msg) {
+                    if let Err(e) = self.sender.send_datagram(msg) {
                         failed = Some(e);
                         break;
                     }
                     delivered += 1;
                     bytes += msg.len();
                 }
-                Wire::Relp => relp.push(&msg),
+                Wire::Relp => relp.push(msg),
             }
         }
         if issues.bad_code {
@@ -532,7 +560,7 @@ impl OutputPlugin for SyslogOutput {
 
         if failed.is_none() {
             match self.wire {
-                Wire::Stream if !piece.is_empty() => match self.sender.send_stream(&piece) {
+                Wire::Stream if !piece.is_empty() => match self.sender.send_stream(piece) {
                     Ok(()) => {
                         delivered += in_piece;
                         bytes += piece.len();

@@ -49,11 +49,8 @@ fn digits(out: &mut Vec<u8>, mut n: u64, width: usize) {
     }
 }
 
-/// RFC 3339 as RFC 5424 wants it: `2026-11-24T23:05:09.123456Z`, with
-/// `digits` (0 to 6) of fractional seconds and `offset_minutes` east of UTC
-/// (`+02:00`; 0 writes `Z`).
-pub fn rfc3339(out: &mut Vec<u8>, t: EventTime, frac_digits: u32, offset_minutes: i32) {
-    let local = t.seconds + i64::from(offset_minutes) * 60;
+/// `2026-11-24T23:05:09` for `local` seconds.
+fn date_time(out: &mut Vec<u8>, local: i64) {
     let c = civil(local);
     if (0..=9999).contains(&c.year) {
         digits(out, c.year as u64, 4);
@@ -70,6 +67,28 @@ pub fn rfc3339(out: &mut Vec<u8>, t: EventTime, frac_digits: u32, offset_minutes
     ] {
         out.push(sep);
         digits(out, u64::from(v), 2);
+    }
+}
+
+/// RFC 3339 as RFC 5424 wants it: `2026-11-24T23:05:09.123456Z`, with
+/// `digits` (0 to 6) of fractional seconds and `offset_minutes` east of UTC
+/// (`+02:00`; 0 writes `Z`).
+pub fn rfc3339(out: &mut Vec<u8>, t: EventTime, frac_digits: u32, offset_minutes: i32) {
+    let local = t.seconds + i64::from(offset_minutes) * 60;
+    // Records of a chunk mostly share their second: the date and time of
+    // the last one are kept.
+    thread_local! {
+        static LAST: std::cell::Cell<Option<(i64, [u8; 19])>> = const { std::cell::Cell::new(None) };
+    }
+    match LAST.get() {
+        Some((s, text)) if s == local => out.extend_from_slice(&text),
+        _ => {
+            let at = out.len();
+            date_time(out, local);
+            if let Ok(text) = <[u8; 19]>::try_from(&out[at..]) {
+                LAST.set(Some((local, text)));
+            }
+        }
     }
     let frac_digits = frac_digits.min(6);
     if frac_digits > 0 {
@@ -212,6 +231,24 @@ mod tests {
         );
         assert_eq!(f(6, 120), "2026-11-25T01:05:09.123456+02:00");
         assert_eq!(f(6, -330), "2026-11-24T17:35:09.123456-05:30");
+    }
+
+    #[test]
+    fn the_kept_second_is_only_reused_for_the_same_second() {
+        let f = |secs| {
+            let mut s = Vec::new();
+            rfc3339(&mut s, EventTime::new(secs, 0), 0, 0);
+            String::from_utf8(s).unwrap()
+        };
+        for (secs, want) in [
+            (1_795_561_509, "2026-11-24T23:05:09Z"),
+            (1_795_561_509, "2026-11-24T23:05:09Z"),
+            (1_795_561_510, "2026-11-24T23:05:10Z"),
+            (1_795_561_509, "2026-11-24T23:05:09Z"),
+            (0, "1970-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(f(secs), want);
+        }
     }
 
     #[test]
