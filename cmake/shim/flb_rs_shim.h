@@ -96,6 +96,10 @@ struct flb_rs_shim_ctx {
 
     /* Inputs: the collector watching the library's descriptor. */
     int coll_id;
+    /* Inputs: a stop's drain is appending. Fluent Bit may pause the input
+     * from inside that append (a buffer limit reached); that pause must not
+     * drain again. */
+    int draining;
 
     pthread_mutex_t metrics_lock;
     struct flb_rs_shim_metric *metrics;

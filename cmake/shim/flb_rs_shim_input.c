@@ -124,11 +124,17 @@ static void drain(struct flb_rs_shim_ctx *ctx)
 
     pfd.fd = ctx->plugin->input_fd(ctx->rs);
     pfd.events = POLLIN;
+    ctx->draining = 1;
     while (pfd.fd >= 0 && now_ms() < deadline) {
         n = ctx->plugin->collect(ctx->rs);
         if (n > 0) {
             appended += n;
             idle_wakeups = 0;
+            /* At its buffer limit Fluent Bit refuses further appends: the
+             * rest stays in the library's queue. */
+            if (flb_input_buf_paused(ins) == FLB_TRUE) {
+                break;
+            }
             continue;
         }
         /* Woken with nothing to append: a wake-up for a batch already
@@ -143,6 +149,7 @@ static void drain(struct flb_rs_shim_ctx *ctx)
         }
         idle_wakeups++;
     }
+    ctx->draining = 0;
     if (appended > 0) {
         flb_plg_info(ins, "%d record(s) taken in before the stop appended", appended);
 #ifndef FLB_RS_ENGINE_FLUSHES_PENDING_AT_STOP
@@ -165,9 +172,15 @@ static void cb_pause(void *data, struct flb_config *config)
     /* Shutting down or reloading: Fluent Bit flushes what is in its chunks
      * during the grace period, so what the library's threads have taken in,
      * or their sockets already hold, is appended first instead of being lost
-     * at exit. A pause for a buffer limit comes from inside an append, must
-     * not append, and stops the threads at once. */
-    if (config->is_shutting_down) {
+     * at exit. Not:
+     * - in the final teardown (flb_engine_shutdown pauses every input again
+     *   with is_running off): those chunks are freed unflushed, and an
+     *   append would confirm records (a RELP "200 OK") nobody delivers;
+     * - from inside the drain's own append (Fluent Bit pauses an input that
+     *   reaches its buffer limit there): draining again would deadlock on
+     *   the library's queue, which that append holds.
+     * A pause for a buffer limit stops the library's threads at once. */
+    if (config->is_shutting_down && config->is_running && !ctx->draining) {
         drain(ctx);
     }
     ctx->plugin->pause(ctx->rs);

@@ -48,11 +48,23 @@
 # RELP_KILLS_SENDERS picks the phases (default "omrelp rs_syslog"); with
 # RELP_KILLS_MAX_DUPLICATES=N the script fails when a sender lost a record
 # or duplicated more than N (how the e2e suite runs it).
+#
+# RELP_KILLS_RECEIVER=rs_syslog makes the receiver Fluent Bit itself: the
+# rs_syslog input (mode relp) into the file output, interrupted with
+# RELP_KILLS_SIGNAL: TERM (a stop, then a start) or HUP (a hot reload).
+# What the input acknowledged must be in the file: a sender that retries
+# for ever (omrelp) then loses nothing.
 set -euo pipefail
 
 bin=${1:?usage: $0 FLB_BIN [RECORDS] [KILLS]}
 records=${2:-200000}
 kills=${3:-10}
+receiver=${RELP_KILLS_RECEIVER:-rsyslog}
+signal=${RELP_KILLS_SIGNAL:-KILL}
+case $receiver:$signal in
+    rsyslog:KILL | rs_syslog:TERM | rs_syslog:HUP) ;;
+    *) echo "RELP_KILLS_RECEIVER=$receiver with RELP_KILLS_SIGNAL=$signal: expected rsyslog with KILL, or rs_syslog with TERM or HUP" >&2; exit 2 ;;
+esac
 rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null) || { echo "rsyslogd not found" >&2; exit 1; }
 [ -x "$bin" ] || { echo "$bin is not executable" >&2; exit 1; }
 work=$(mktemp -d /tmp/flb-rs-relp-kills.XXXXXX)
@@ -112,8 +124,32 @@ count() {
         }' "$1"
 }
 
-# The receiver: rsyslogd, imrelp on $port, each MSG as a line into $rdir/out.txt.
+# The receiver, each MSG as a line into $rdir/out.txt: rsyslogd with
+# imrelp on $port, or Fluent Bit's rs_syslog input (mode relp) into the
+# file output.
 receiver_conf() {
+    if [ "$receiver" = rs_syslog ]; then
+        cat > "$rdir/fluent-bit.conf" <<EOF
+[SERVICE]
+    flush       1
+    grace       5
+    hot_reload  on
+    log_level   info
+[INPUT]
+    name    rs_syslog
+    mode    relp
+    listen  127.0.0.1
+    port    $port
+[OUTPUT]
+    name      file
+    match     *
+    path      $rdir
+    file      out.txt
+    format    template
+    template  {message}
+EOF
+        return
+    fi
     cat > "$rdir/rsyslog.conf" <<EOF
 global(workDirectory="$rdir")
 main_queue(queue.type="Direct")
@@ -125,23 +161,60 @@ EOF
 }
 
 receiver_start() {
-    rm -f "$rdir/rsyslogd.pid"
-    "$rsd" -n -f "$rdir/rsyslog.conf" -i "$rdir/rsyslogd.pid" >> "$rdir/rsyslogd.log" 2>&1 &
+    if [ "$receiver" = rs_syslog ]; then
+        "$bin" -c "$rdir/fluent-bit.conf" >> "$rdir/receiver.log" 2>&1 &
+    else
+        rm -f "$rdir/rsyslogd.pid"
+        "$rsd" -n -f "$rdir/rsyslog.conf" -i "$rdir/rsyslogd.pid" >> "$rdir/receiver.log" 2>&1 &
+    fi
     rpid=$!
+    receiver_wait
+}
+
+# Until the receiver's port accepts again (15 s at most).
+receiver_wait() {
     local t0=$SECONDS
     until accepts "$port"; do
         if ! kill -0 "$rpid" 2> /dev/null || [ $((SECONDS - t0)) -ge 15 ]; then
-            echo "receiver did not start: $(tail -3 "$rdir/rsyslogd.log")" >&2
+            echo "receiver did not start: $(tail -3 "$rdir/receiver.log")" >&2
             exit 1
         fi
         sleep 0.02
     done
 }
 
-receiver_kill() {
-    kill -KILL "$rpid"
+# Stops the receiver: SIGKILL for rsyslogd; SIGTERM for Fluent Bit, which
+# flushes what it took in during its grace period (bounded: 30 s).
+receiver_stop() {
+    if [ "$receiver" = rs_syslog ]; then
+        kill -TERM "$rpid"
+        local t0=$SECONDS
+        while kill -0 "$rpid" 2> /dev/null; do
+            [ $((SECONDS - t0)) -lt 30 ] || { echo "the receiver did not stop within 30 s" >&2; exit 1; }
+            sleep 0.02
+        done
+    else
+        kill -KILL "$rpid"
+    fi
     wait "$rpid" 2> /dev/null || true
     rpid=''
+}
+
+# One interruption: a kill (or stop) and a start, or a hot reload.
+receiver_interrupt() {
+    if [ "$signal" = HUP ]; then
+        local before t0=$SECONDS
+        before=$(grep -c 'listening on' "$rdir/receiver.log" || true)
+        kill -HUP "$rpid"
+        until [ "$(grep -c 'listening on' "$rdir/receiver.log" || true)" -gt "$before" ]; do
+            [ $((SECONDS - t0)) -lt 30 ] || { echo "reload did not complete within 30 s: $(tail -3 "$rdir/receiver.log")" >&2; exit 1; }
+            sleep 0.02
+        done
+        receiver_wait
+    else
+        receiver_stop
+        receiver_start
+    fi
 }
 
 # The senders; each sets spid and writes its log to $sdir.
@@ -229,8 +302,7 @@ run() {
             m=$(lines "$out")
             if [ "$m" -gt "$n" ]; then n=$m last=$(now) t0=$SECONDS; fi
         done
-        receiver_kill
-        receiver_start
+        receiver_interrupt
         done_kills=$k
         echo "$sender: kill $k at $n lines, $(elapsed "$start" "$(now)") s" >&2
     done
@@ -248,7 +320,7 @@ run() {
     done
     sender_stop
     t=$(elapsed "$start" "$last")
-    receiver_kill
+    receiver_stop
     read -r got distinct <<< "$(count "$out" "$rdir/missing")"
     local lost=$((records - distinct)) dups=$((got - distinct))
     if [ "$lost" -gt 0 ]; then

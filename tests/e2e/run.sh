@@ -16,8 +16,8 @@ set -u
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
        config-errors syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
-       syslog-roundtrip-relp-tls syslog-relp-kills
-       redact redact-config-error hot-reload valgrind)
+       syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts
+       redact redact-config-error hot-reload input-stop-under-flood valgrind)
 
 # FLB_E2E_ONLY="name ..." runs only those tests.
 if [ -n "${FLB_E2E_ONLY:-}" ]; then
@@ -479,6 +479,26 @@ test_syslog_relp_kills() {
     echo "  $(grep '^rs_syslog ' "$out")"
 }
 
+# rsyslog's omrelp (retrying for ever) into the rs_syslog input (mode
+# relp) -> file, while Fluent Bit is stopped and started 5 times, then
+# reloaded 5 times (tests/bench/relp-kills.sh with the Fluent Bit
+# receiver): what the input acknowledged must be in the file, so nothing
+# of the 40,000 messages may be missing (duplicates are allowed: a stop
+# can swallow acknowledgements).
+test_syslog_in_relp_restarts() {
+    local rsd sig out
+    rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null)
+    [ -x "$rsd" ] || { echo "  skipped (no rsyslogd)"; skipped=$((skipped + 1)); return 0; }
+    for sig in TERM HUP; do
+        out=$work/relp-restarts-$sig.txt
+        RELP_KILLS_RECEIVER=rs_syslog RELP_KILLS_SIGNAL=$sig RELP_KILLS_SENDERS=omrelp \
+            RELP_KILLS_MAX_DUPLICATES=40000 \
+            timeout 300 "$(dirname "$0")/../bench/relp-kills.sh" "$FLB_BIN" 40000 5 > "$out" 2>&1 ||
+            fail "SIG$sig: $(tail -8 "$out")" || return 1
+        echo "  SIG$sig: $(grep '^omrelp ' "$out")"
+    done
+}
+
 # RELP over TLS both ways in one process, configured with `tls on` and
 # Fluent Bit's own tls.* keys (which it parses itself, for inputs and
 # outputs alike, and refuses for plugins without the TLS flag).
@@ -587,6 +607,80 @@ EOF
     echo "  RSS after 2 reloads: ${rss0} kB, after 22: ${rss1} kB"
     [ $((rss1 - rss0)) -lt 4096 ] || fail "RSS grew by $((rss1 - rss0)) kB over 20 reloads" || return 1
     ! grep -qi 'panic\|SIGSEGV' "$log" || fail "crash in the log" || return 1
+}
+
+# A flood of syslog lines into an rs_syslog input whose small
+# mem_buf_limit pauses it from inside Fluent Bit's append, while Fluent
+# Bit reloads (SIGHUP) 50 times, then stops (SIGTERM) 5 times: every
+# reload must complete and the input take records again, every stop end
+# within the grace period. (A pause re-entered from the append once
+# deadlocked the engine thread here.)
+test_input_stop_under_flood() {
+    command -v python3 > /dev/null || { echo "  skipped (no python3)"; skipped=$((skipped + 1)); return 0; }
+    local dir=$work/flood port=$((20000 + RANDOM % 20000)) i fpid pid log t0
+    mkdir -p "$dir"
+    cat > "$dir/fb.conf" <<EOF
+[SERVICE]
+    flush        1
+    grace        2
+    hot_reload   on
+    log_level    info
+[INPUT]
+    name           rs_syslog
+    mode           tcp
+    listen         127.0.0.1
+    port           $port
+    mem_buf_limit  256k
+[OUTPUT]
+    name   null
+    match  *
+EOF
+    # The flood: reconnects whenever the listener goes (reloads, stops).
+    timeout 600 python3 - "$port" > /dev/null 2>&1 <<'PY' &
+import socket, sys, time
+line = b"<14>1 2026-12-01T00:00:00Z h app - - - " + b"x" * 200 + b"\n"
+batch = line * 200
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1)
+        while True:
+            s.sendall(batch)
+    except OSError:
+        time.sleep(0.01)
+PY
+    fpid=$!
+    pids+=("$fpid")
+    log=$dir/reload.log
+    start_fb "$log" -c "$dir/fb.conf"
+    pid=$fb_pid
+    wait_for 'grep -qs "paused (mem buf overlimit" "$log"' 30 ||
+        { kill "$fpid"; stop_fb "$pid"; fail "the input never reached its limit: $(tail -3 "$log")"; return 1; }
+    for i in $(seq 1 50); do
+        kill -HUP "$pid"
+        wait_for "[ \$(grep -c 'listening on' '$log') -ge $((i + 1)) ]" 30 ||
+            { kill "$fpid"; stop_fb "$pid"; fail "reload $i did not complete: $(tail -5 "$log")"; return 1; }
+    done
+    # The last instance takes records again.
+    local n
+    n=$(grep -c 'paused (mem buf overlimit' "$log")
+    wait_for "[ \$(grep -c 'paused (mem buf overlimit' '$log') -gt $n ]" 30 ||
+        { kill "$fpid"; stop_fb "$pid"; fail "no records after 50 reloads: $(tail -5 "$log")"; return 1; }
+    stop_fb "$pid"
+    for i in $(seq 1 5); do
+        log=$dir/stop$i.log
+        start_fb "$log" -c "$dir/fb.conf"
+        pid=$fb_pid
+        wait_for 'grep -qs "paused (mem buf overlimit" "$log"' 30 ||
+            { kill "$fpid"; stop_fb "$pid"; fail "start $i: never at its limit: $(tail -3 "$log")"; return 1; }
+        t0=$SECONDS
+        kill -TERM "$pid"
+        wait_for "! kill -0 $pid 2> /dev/null" 10 ||
+            { kill "$fpid"; stop_fb "$pid"; fail "stop $i did not end within 10 s (grace 2): $(tail -5 "$log")"; return 1; }
+        wait "$pid" 2> /dev/null
+        echo "  stop $i took $((SECONDS - t0)) s"
+    done
+    kill "$fpid" 2> /dev/null
+    ! grep -qi 'panic\|SIGSEGV' "$dir"/*.log || fail "crash in a log" || return 1
 }
 
 test_valgrind() {

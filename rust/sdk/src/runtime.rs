@@ -311,8 +311,31 @@ impl Instance {
     /// Input: hands queued records to `append` (tag, events); `append`
     /// returns false when the host refused them, which keeps them queued.
     pub fn collect(&self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
+        thread_local! {
+            static COLLECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
         match &self.inner {
-            Inner::Input(s) => logging::scope(&self.host, || lock(&s.queue).collect(append)),
+            // Re-entered from inside the host's append (Fluent Bit pauses an
+            // input that reaches a buffer limit there, and a pause may
+            // collect): the queue is held a frame below, and waiting for it
+            // would deadlock. Nothing is appended; the records stay queued.
+            Inner::Input(_) if COLLECTING.get() => {
+                logging::scope(&self.host, || {
+                    log::debug!("collect re-entered from the host's append; nothing appended")
+                });
+                0
+            }
+            Inner::Input(s) => logging::scope(&self.host, || {
+                struct Collecting;
+                impl Drop for Collecting {
+                    fn drop(&mut self) {
+                        COLLECTING.set(false);
+                    }
+                }
+                COLLECTING.set(true);
+                let _reset = Collecting;
+                lock(&s.queue).collect(append)
+            }),
             _ => {
                 self.wrong_kind::<()>("collect");
                 0
