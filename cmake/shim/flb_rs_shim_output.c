@@ -25,6 +25,15 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
 
     (void) config;
     (void) data;
+    /* With workers 0 Fluent Bit runs flushes on its engine thread, and a
+     * Rust flush waits for its delivery (a connect, a write, a RELP
+     * acknowledgement): the whole pipeline would stop for as long. */
+    if (ins->tp_workers < 1) {
+        flb_plg_error(ins, "workers %d is not supported: a flush on Fluent Bit's "
+                      "engine thread would block the whole pipeline while it "
+                      "delivers; use workers 1 or more", ins->tp_workers);
+        return -1;
+    }
     /* Fluent Bit parses these itself for every output and keeps them out
      * of the property list; a Rust plugin that declares them gets them. */
     flb_rs_shim_extra_add(&extra, p, "host", ins->host.name);

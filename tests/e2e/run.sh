@@ -242,6 +242,7 @@ test_config_errors() {
     expect_config_error "missing required configuration key 'path'" -i dummy -o rs_example_jsonl || return 1
     expect_config_error "lonely" -i dummy -F rs_example_set -m '*' -p set=lonely -o null || return 1
     expect_config_error "batch must be at least 1" -i rs_example_gen -p batch=0 -o null || return 1
+    expect_config_error "workers 0 is not supported" -i dummy -o rs_example_jsonl -p path="$p" -p workers=0 || return 1
 }
 
 # A TCP receiver on address $2 (default 127.0.0.1) that writes what it

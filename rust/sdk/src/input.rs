@@ -222,7 +222,16 @@ pub(crate) struct Queue {
     gate: Arc<Gate>,
     /// A batch the host refused, offered again first next time.
     pending: Option<Batch>,
+    /// How long after the last refusal the host is woken to try again
+    /// (zero while it takes what it is offered).
+    retry_after: Duration,
+    /// Wakes the host after `retry_after`; started at the first refusal.
+    waker: Option<Sender<Duration>>,
 }
+
+/// The first and the longest wait before a refused batch is offered again.
+const RETRY_MIN: Duration = Duration::from_millis(10);
+const RETRY_MAX: Duration = Duration::from_secs(1);
 
 /// Sets the paused state that emitters see.
 pub(crate) struct Pauser(Arc<Gate>);
@@ -260,6 +269,8 @@ impl Queue {
                 stop_tx: Some(stop_tx),
                 gate,
                 pending: None,
+                retry_after: Duration::ZERO,
+                waker: None,
             },
             emitter,
         ))
@@ -299,6 +310,12 @@ impl Queue {
     /// Appends queued batches through `append` until the queue is empty,
     /// the budget is spent or the host refuses one. Returns the records
     /// appended.
+    ///
+    /// A refusal that comes without a pause (Fluent Bit's `memrb` storage
+    /// when it cannot make room, say) must not wake the host again at once:
+    /// it would call back, be refused, and spin on its event loop. The host
+    /// is woken after a wait instead, doubled on every refusal in a row
+    /// (RETRY_MIN to RETRY_MAX).
     pub fn collect(&mut self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
         let mut sink = [0u8; 256];
         while matches!((&self.notify_rx).read(&mut sink), Ok(n) if n > 0) {}
@@ -306,20 +323,64 @@ impl Queue {
         let mut appended = 0;
         for _ in 0..COLLECT_BUDGET {
             let Some(b) = self.pending.take().or_else(|| self.rx.try_recv().ok()) else {
+                self.retry_after = Duration::ZERO;
                 return appended;
             };
             if !append(b.tag.as_deref(), &b.data) {
                 self.pending = Some(b);
-                break;
+                self.retry_after = (self.retry_after * 2).clamp(RETRY_MIN, RETRY_MAX);
+                self.wake_after(self.retry_after);
+                return appended;
             }
             if let Some(c) = &b.confirm {
                 let _ = c.try_send(());
             }
             appended += b.records;
+            self.retry_after = Duration::ZERO;
         }
-        // Work left: make sure the host comes back for it.
+        // Budget spent with work left: make sure the host comes back for it.
         let _ = (&*self.notify_tx).write(&[1]);
         appended
+    }
+
+    /// Pokes the host's descriptor after `wait`, from a thread of the
+    /// queue's own that ends when the queue goes (it touches nothing but
+    /// its end of the socket pair).
+    fn wake_after(&mut self, wait: Duration) {
+        if let Some(w) = &self.waker {
+            if w.send(wait).is_ok() {
+                return;
+            }
+        }
+        let (tx, rx) = crossbeam_channel::unbounded::<Duration>();
+        let notify = self.notify_tx.clone();
+        let started = std::thread::Builder::new()
+            .name("flb-rs-retry".into())
+            .spawn(move || {
+                let mut next = rx.recv().ok();
+                while let Some(wait) = next {
+                    next = match rx.recv_timeout(wait) {
+                        // A newer refusal: its wait replaces this one.
+                        Ok(newer) => Some(newer),
+                        Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                            let _ = (&*notify).write(&[1]);
+                            rx.recv().ok()
+                        }
+                        Err(crossbeam_channel::RecvTimeoutError::Disconnected) => None,
+                    };
+                }
+            });
+        match started {
+            Ok(_) => {
+                let _ = tx.send(wait);
+                self.waker = Some(tx);
+            }
+            Err(e) => {
+                // Without the thread, waking at once is all that is left.
+                log::warn!("cannot start the input's retry thread: {e}");
+                let _ = (&*self.notify_tx).write(&[1]);
+            }
+        }
     }
 }
 
@@ -344,6 +405,41 @@ mod tests {
         assert_eq!(d.wait(short), Err(EmitError::Full));
         assert_eq!(q.collect(&mut |_, _| true), 1);
         assert_eq!(d.wait(short), Ok(()));
+    }
+
+    /// Whether the host was woken (reading the wake-up bytes).
+    fn woken(q: &Queue) -> bool {
+        let mut b = [0u8; 64];
+        matches!((&q.notify_rx).read(&mut b), Ok(n) if n > 0)
+    }
+
+    #[test]
+    fn a_refusal_wakes_the_host_after_a_growing_wait_not_at_once() {
+        let (mut q, emitter) = Queue::new(4).unwrap();
+        emitter.emit(one_record()).unwrap();
+        assert!(woken(&q), "an emit wakes the host");
+        let mut waits = Vec::new();
+        for _ in 0..4 {
+            assert_eq!(q.collect(&mut |_, _| false), 0);
+            assert!(!woken(&q), "no wake-up at once after a refusal");
+            let start = std::time::Instant::now();
+            while !woken(&q) {
+                assert!(
+                    start.elapsed() < Duration::from_secs(3),
+                    "never woken again"
+                );
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            waits.push(start.elapsed());
+        }
+        // 10, 20, 40, 80 ms.
+        assert!(waits[0] >= Duration::from_millis(9), "{waits:?}");
+        assert!(waits[3] >= Duration::from_millis(75), "{waits:?}");
+        // Taken at last: the batch goes, and the next refusal waits 10 ms
+        // again.
+        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(q.retry_after, Duration::ZERO);
+        assert_eq!(q.undelivered(), 0);
     }
 
     #[test]
