@@ -87,6 +87,8 @@ struct flb_rs_shim_ctx {
 
     /* The Fluent Bit instance, for logs, properties, metrics. */
     void *ins;
+    /* Its configuration: the logger that plugin-owned threads log to. */
+    struct flb_config *config;
     const char *kind_name;       /* "input", "filter", "output" */
     const char *instance_name;   /* alias or name.N */
     int log_level;
@@ -129,6 +131,7 @@ const char *flb_rs_shim_description(uint32_t kind, const char *name);
  * Returns the ctx (the plugin context to set), or NULL after logging why.
  */
 struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
+                                        struct flb_config *config,
                                         const char *plugin_name,
                                         const char *instance_name,
                                         int log_level,

@@ -10,6 +10,8 @@
 #include <fluent-bit/flb_kv.h>
 #include <fluent-bit/flb_log.h>
 #include <fluent-bit/flb_mem.h>
+#include <fluent-bit/flb_thread_storage.h>
+#include <fluent-bit/flb_worker.h>
 #include <cfl/cfl_time.h>
 #include <cmetrics/cmetrics.h>
 #include <cmetrics/cmt_counter.h>
@@ -19,10 +21,30 @@
 
 #define ERRBUF_SIZE 1024
 
+/*
+ * flb_log_print hands a line to Fluent Bit's logger (log_file, its level,
+ * fluentbit_logger_logs_total) only on a thread with a worker context; on
+ * any other thread it writes to stderr. Threads the library starts (an
+ * output's flush thread, an input's connection threads) have none: on
+ * their first line they get the one Fluent Bit made for its own main
+ * thread, which its logger accepts from any thread (a locked queue in 5.x,
+ * a pipe written in atomic records in 3.x).
+ */
+static void attach_logger(struct flb_rs_shim_ctx *ctx)
+{
+    if (flb_worker_get() == NULL && ctx->config != NULL &&
+        ctx->config->log != NULL && ctx->config->log->worker != NULL) {
+        FLB_TLS_SET(flb_worker_ctx, ctx->config->log->worker);
+    }
+}
+
 static void host_log(void *host_ins, int level, const char *msg, size_t len)
 {
     struct flb_rs_shim_ctx *ctx = host_ins;
 
+    if (ctx != NULL) {
+        attach_logger(ctx);
+    }
     if (ctx == NULL) {
         if (flb_log_check(level)) {
             flb_log_print(level, NULL, 0, "[rust] %.*s", (int) len, msg);
@@ -321,6 +343,7 @@ const char *flb_rs_shim_description(uint32_t kind, const char *name)
 }
 
 struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
+                                        struct flb_config *config,
                                         const char *plugin_name,
                                         const char *instance_name,
                                         int log_level,
@@ -346,6 +369,7 @@ struct flb_rs_shim_ctx *flb_rs_shim_new(uint32_t kind, void *ins,
         return NULL;
     }
     ctx->ins = ins;
+    ctx->config = config;
     ctx->kind_name = kind_names[kind <= FLB_RS_KIND_OUTPUT ? kind : 0];
     ctx->instance_name = instance_name;
     ctx->log_level = log_level;

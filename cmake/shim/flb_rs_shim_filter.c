@@ -15,9 +15,8 @@ static int cb_init(struct flb_filter_instance *ins, struct flb_config *config,
 {
     struct flb_rs_shim_ctx *ctx;
 
-    (void) config;
     (void) data;
-    ctx = flb_rs_shim_new(FLB_RS_KIND_FILTER, ins, ins->p->name,
+    ctx = flb_rs_shim_new(FLB_RS_KIND_FILTER, ins, config, ins->p->name,
                           flb_filter_name(ins), ins->log_level,
                           &ins->properties, NULL, ins->cmt);
     if (ctx == NULL) {

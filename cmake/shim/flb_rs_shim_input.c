@@ -61,7 +61,7 @@ static int cb_init(struct flb_input_instance *ins, struct flb_config *config,
     flb_rs_shim_extra_add(&extra, p, "tls.verify_client_cert",
                           ins->tls_verify_client ? "on" : NULL);
 #endif
-    ctx = flb_rs_shim_new(FLB_RS_KIND_INPUT, ins, ins->p->name,
+    ctx = flb_rs_shim_new(FLB_RS_KIND_INPUT, ins, config, ins->p->name,
                           flb_input_name(ins), ins->log_level,
                           &ins->properties, &extra, ins->cmt);
     if (ctx == NULL) {

@@ -23,7 +23,6 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
     const flb_rs_plugin *p = flb_rs_plugin_find(FLB_RS_KIND_OUTPUT, ins->p->name);
     char port[16];
 
-    (void) config;
     (void) data;
     /* With workers 0 Fluent Bit runs flushes on its engine thread, and a
      * Rust flush waits for its delivery (a connect, a write, a RELP
@@ -42,7 +41,7 @@ static int cb_init(struct flb_output_instance *ins, struct flb_config *config,
         flb_rs_shim_extra_add(&extra, p, "port", port);
     }
     FLB_RS_SHIM_TLS_EXTRAS(&extra, p, ins);
-    ctx = flb_rs_shim_new(FLB_RS_KIND_OUTPUT, ins, ins->p->name,
+    ctx = flb_rs_shim_new(FLB_RS_KIND_OUTPUT, ins, config, ins->p->name,
                           flb_output_name(ins), ins->log_level,
                           &ins->properties, &extra, ins->cmt);
     if (ctx == NULL) {

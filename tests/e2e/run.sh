@@ -15,7 +15,7 @@ set -u
 
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
+       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
        syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts
        redact redact-config-error hot-reload input-stop-under-flood valgrind)
 
@@ -268,6 +268,35 @@ PY
     pids+=("$recv_pid")
     wait_for '[ -s "$out.port" ]' 10 || return 1
     recv_port=$(cat "$out.port")
+}
+
+# Lines logged on threads the plugins own (the output's flush thread, the
+# input's connection threads) go where Fluent Bit's own lines go: with
+# log_file set, into that file and not to stderr.
+test_logs_to_log_file() {
+    command -v python3 > /dev/null || { echo "  skipped (no python3)"; skipped=$((skipped + 1)); return 0; }
+    local dir=$work/logfile in_port closed
+    in_port=$((20000 + RANDOM % 20000)) closed=$((in_port + 1))
+    mkdir -p "$dir"
+    start_fb "$dir/stderr.log" -l "$dir/fluent-bit.log" -f 1 \
+        -i rs_syslog -t in -p mode=tcp -p listen=127.0.0.1 -p port="$in_port" -p max_message_size=100 \
+        -i dummy -t gen -p rate=5 \
+        -o rs_syslog -m gen -p mode=tcp -p host=127.0.0.1 -p port="$closed" -p syslog_message_key=message \
+        -o null -m in
+    local pid=$fb_pid
+    wait_for 'grep -qs "listening on" "$dir/fluent-bit.log"' 15 ||
+        { stop_fb "$pid"; fail "did not start: $(tail -3 "$dir/fluent-bit.log" "$dir/stderr.log")"; return 1; }
+    python3 - "$in_port" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"<14>1 - h app - - - " + b"x" * 300 + b"\n")
+s.close()
+PY
+    wait_for 'grep -qs "exceeds max_message_size" "$dir/fluent-bit.log" && grep -qs "chunk not delivered" "$dir/fluent-bit.log"' 20 ||
+        { stop_fb "$pid"; fail "log_file lacks the plugin threads' lines: $(grep -c . "$dir/fluent-bit.log") lines; stderr: $(tail -3 "$dir/stderr.log")"; return 1; }
+    stop_fb "$pid"
+    ! grep -q "exceeds max_message_size\|chunk not delivered" "$dir/stderr.log" ||
+        fail "plugin lines on stderr: $(grep -m2 "exceeds\|not delivered" "$dir/stderr.log")" || return 1
 }
 
 test_syslog_tcp() {
