@@ -233,7 +233,7 @@ static void test_abi(void)
         size_t keys;
     } expected[] = {
         {"rs_example_gen", FLB_RS_KIND_INPUT, 4},   {"rs_example_set", FLB_RS_KIND_FILTER, 2},
-        {"rs_example_jsonl", FLB_RS_KIND_OUTPUT, 4}, {"rs_test_count", FLB_RS_KIND_OUTPUT, 4},
+        {"rs_example_jsonl", FLB_RS_KIND_OUTPUT, 4}, {"rs_test_count", FLB_RS_KIND_OUTPUT, 5},
         {"rs_test_panic", FLB_RS_KIND_FILTER, 1},    {"rs_syslog", FLB_RS_KIND_OUTPUT, 46},
         {"rs_redact", FLB_RS_KIND_FILTER, 2},      {"rs_syslog", FLB_RS_KIND_INPUT, 22},
     };
@@ -2421,6 +2421,48 @@ static void test_pause_inside_append(void)
 }
 
 /* ------------------------------------------------------------------ */
+/* 14. Threads that outlive their instance                             */
+/* ------------------------------------------------------------------ */
+
+/* A plugin thread nobody joins (started in init, also when init then
+ * fails) goes on logging and counting after destroy. Once destroy (or the
+ * failed create) has returned, the host may free its instance: no callback
+ * may reach it any more. The instance is marked dead, not freed, so that a
+ * late callback is counted as a breach (under ASan it would also be a
+ * use-after-free). */
+static void test_leaked_threads(void)
+{
+    const char *modes[] = {"on", "then_fail"};
+    for (size_t m = 0; m < 2; m++) {
+        th_ins *ins = th_new("count-leak", FLB_RS_LOG_INFO);
+        th_prop(ins, "leak_thread", modes[m]);
+        size_t before = th_violations();
+        th_log_quiet(1);
+        if (m == 0) {
+            flb_rs_instance *rs = make(g_count, ins);
+            if (rs) {
+                /* The leaked thread runs: some of its updates came in. */
+                uint64_t seen = 0;
+                for (int i = 0; i < 50 && !(th_metric(ins, "leaked_total", NULL) >= 3); i++) {
+                    seen = th_wait_metric_update(ins, seen, 100);
+                }
+                CHECK(th_metric(ins, "leaked_total", NULL) >= 3);
+                g_count->destroy(rs);
+            }
+        }
+        else {
+            const char *err = make_fails(g_count, ins);
+            CHECKF(strstr(err, "after starting a thread") != NULL, "error: %s", err);
+        }
+        ins->magic = 0;
+        usleep(100 * 1000);
+        CHECK_INT(th_violations(), before);
+        th_log_quiet(0);
+        th_free(ins);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -2463,6 +2505,7 @@ int main(void)
     run_test("11 log-levels", test_log_levels);
     run_test("12 null-arguments", test_null_arguments);
     run_test_timeout("13 pause-inside-append", test_pause_inside_append, 20);
+    run_test_timeout("14 leaked-threads", test_leaked_threads, 20);
 
     tmp_cleanup();
     th_global_free();

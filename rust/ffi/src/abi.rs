@@ -173,6 +173,8 @@ pub struct flb_rs_instance {
     pub(crate) instance: flb_rs_sdk::runtime::Instance,
     pub(crate) host_ins: *mut c_void,
     pub(crate) append: flb_rs_append_fn,
+    /// The instance's host, revoked once the instance is gone.
+    pub(crate) host: std::sync::Arc<crate::host::FfiHost>,
 }
 
 /// Creates an instance of `plugin` for the host's instance `host_ins` (an

@@ -59,7 +59,7 @@ pub(crate) unsafe extern "C" fn create(
                 return FLB_RS_ERROR;
             }
             let append = api.append;
-            let ffi_host = FfiHost::new(api, host_ins);
+            let ffi_host = Arc::new(FfiHost::new(api, host_ins));
             let props = match ffi_host.properties() {
                 Ok(p) => p,
                 Err(msg) => {
@@ -67,13 +67,14 @@ pub(crate) unsafe extern "C" fn create(
                     return FLB_RS_ERROR;
                 }
             };
-            let host: Arc<dyn Host> = Arc::new(ffi_host);
+            let host: Arc<dyn Host> = ffi_host.clone();
             match Instance::create(entry, host, &props) {
                 Ok(instance) => {
                     let ins = Box::new(flb_rs_instance {
                         instance,
                         host_ins,
                         append,
+                        host: ffi_host,
                     });
                     // SAFETY: checked non-NULL above.
                     unsafe { *out = Box::into_raw(ins) };
@@ -81,6 +82,9 @@ pub(crate) unsafe extern "C" fn create(
                 }
                 Err(e) => {
                     write_error(err, err_len, &format!("{}: {e}", entry.name));
+                    // Threads the plugin started before it failed may still
+                    // run; the host frees its instance after this returns.
+                    ffi_host.revoke();
                     FLB_RS_ERROR
                 }
             }
@@ -93,7 +97,12 @@ pub(crate) unsafe extern "C" fn destroy(ins: *mut flb_rs_instance) {
         if !ins.is_null() {
             // SAFETY: `ins` came from `Box::into_raw` in `create`, and the
             // ABI forbids any call on it during or after `destroy`.
-            drop(unsafe { Box::from_raw(ins) });
+            let ins = unsafe { Box::from_raw(ins) };
+            let host = ins.host.clone();
+            drop(ins);
+            // A thread the plugin did not join may still hold the host; from
+            // now on its calls do nothing, as the host frees its instance.
+            host.revoke();
         }
     })
 }

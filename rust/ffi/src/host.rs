@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::mem::{size_of, MaybeUninit};
+use std::sync::RwLock;
 
 use flb_rs_sdk::host::{Host, MetricKind, MetricOp};
 use flb_rs_sdk::Properties;
@@ -61,13 +62,18 @@ pub(crate) struct FfiHost {
     api: flb_rs_host_api,
     host_ins: *mut c_void,
     level: LevelFilter,
+    /// False once the instance is destroyed (or failed to start): a thread
+    /// the plugin left running must not reach the host's freed instance.
+    /// Held for reading during every callback, so `revoke` waits for the
+    /// calls in flight.
+    alive: RwLock<bool>,
 }
 
 // SAFETY: the ABI requires the host's log and metric callbacks to be
 // callable from any thread, concurrently, with the `host_ins` they were
 // given; `FfiHost` holds nothing else but plain data.
 unsafe impl Send for FfiHost {}
-// SAFETY: as above; `FfiHost` has no interior mutability.
+// SAFETY: as above; its only interior mutability is the `alive` lock.
 unsafe impl Sync for FfiHost {}
 
 impl FfiHost {
@@ -90,6 +96,22 @@ impl FfiHost {
             api,
             host_ins,
             level,
+            alive: RwLock::new(true),
+        }
+    }
+
+    /// Makes every later callback a no-op, once those in flight are done.
+    pub(crate) fn revoke(&self) {
+        *self.alive.write().unwrap_or_else(|e| e.into_inner()) = false;
+    }
+
+    /// Runs `f` if the host's instance is still there.
+    fn if_alive<R: Default>(&self, f: impl FnOnce() -> R) -> R {
+        let alive = self.alive.read().unwrap_or_else(|e| e.into_inner());
+        if *alive {
+            f()
+        } else {
+            R::default()
         }
     }
 
@@ -146,9 +168,12 @@ impl Host for FfiHost {
             Level::Trace => FLB_RS_LOG_TRACE,
         };
         if let Some(f) = self.api.log {
-            // SAFETY: host callback, callable from any thread; the message
-            // is passed as pointer and length and only read during the call.
-            unsafe { f(self.host_ins, level, message.as_ptr().cast(), message.len()) }
+            // SAFETY: host callback, callable from any thread while the
+            // instance is alive (checked under the lock); the message is
+            // passed as pointer and length and only read during the call.
+            self.if_alive(|| unsafe {
+                f(self.host_ins, level, message.as_ptr().cast(), message.len())
+            })
         }
     }
 
@@ -175,18 +200,21 @@ impl Host for FfiHost {
             MetricKind::Counter => FLB_RS_METRIC_COUNTER,
             MetricKind::Gauge => FLB_RS_METRIC_GAUGE,
         };
-        // SAFETY: host callback; every string is NUL-terminated and lives
-        // until the call returns (the host copies what it keeps).
-        let id = unsafe {
-            create(
-                self.host_ins,
-                kind,
-                name_c.as_ptr(),
-                help_c.as_ptr(),
-                ptrs.len(),
-                ptrs.as_ptr(),
-            )
-        };
+        // SAFETY: host callback while the instance is alive (checked under
+        // the lock); every string is NUL-terminated and lives until the
+        // call returns (the host copies what it keeps).
+        let id = self
+            .if_alive(|| unsafe {
+                Some(create(
+                    self.host_ins,
+                    kind,
+                    name_c.as_ptr(),
+                    help_c.as_ptr(),
+                    ptrs.len(),
+                    ptrs.as_ptr(),
+                ))
+            })
+            .unwrap_or(-1);
         u32::try_from(id).map_err(|_| "the host refused the metric".to_string())
     }
 
@@ -202,8 +230,9 @@ impl Host for FfiHost {
             MetricOp::Add => FLB_RS_METRIC_ADD,
             MetricOp::Set => FLB_RS_METRIC_SET,
         };
-        // SAFETY: host callback, callable from any thread; strings live
-        // until the call returns.
-        unsafe { update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr()) }
+        // SAFETY: host callback, callable from any thread while the
+        // instance is alive (checked under the lock); strings live until
+        // the call returns.
+        self.if_alive(|| unsafe { update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr()) })
     }
 }

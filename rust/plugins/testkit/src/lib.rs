@@ -16,6 +16,9 @@ config_struct! {
         pub panic_in: String = "",
         /// Decode every record; off measures the boundary alone.
         pub decode: bool = "on",
+        /// Start a thread that logs and counts for 2 s and is never joined:
+        /// off, on, or then_fail (init fails after starting it).
+        pub leak_thread: String = "off",
     }
 }
 
@@ -51,6 +54,22 @@ impl OutputPlugin for CountOutput {
                 )))
             }
         };
+        if cfg.leak_thread != "off" {
+            let leaked = ctx.counter("leaked_total", "Updates from the leaked thread", &[])?;
+            // The handle is dropped: nothing joins this thread.
+            drop(ctx.spawner().spawn("leak", move || {
+                for _ in 0..1000 {
+                    log::warn!("the leaked thread is still running");
+                    leaked.inc(&[]);
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }));
+            if cfg.leak_thread == "then_fail" {
+                return Err(PluginError::new(
+                    "failing after starting a thread, as configured",
+                ));
+            }
+        }
         Ok(CountOutput {
             result,
             delay: cfg.delay,
