@@ -685,11 +685,16 @@ PY
     pid=$fb_pid
     wait_for 'grep -qs "paused (mem buf overlimit" "$log"' 30 ||
         { kill "$fpid"; stop_fb "$pid"; fail "the input never reached its limit: $(tail -3 "$log")"; return 1; }
+    local rss5 rss50
     for i in $(seq 1 50); do
         kill -HUP "$pid"
         wait_for "[ \$(grep -c 'listening on' '$log') -ge $((i + 1)) ]" 30 ||
             { kill "$fpid"; stop_fb "$pid"; fail "reload $i did not complete: $(tail -5 "$log")"; return 1; }
+        [ "$i" -eq 5 ] && rss5=$(rss_kb "$pid")
     done
+    rss50=$(rss_kb "$pid")
+    echo "  RSS after reload 5: ${rss5} kB, after reload 50: ${rss50} kB"
+    [ $((rss50 - rss5)) -le 5120 ] || { kill "$fpid"; stop_fb "$pid"; fail "RSS grew by $((rss50 - rss5)) kB from reload 5 to 50"; return 1; }
     # The last instance takes records again.
     local n
     n=$(grep -c 'paused (mem buf overlimit' "$log")

@@ -225,8 +225,19 @@ pub(crate) struct Queue {
     /// How long after the last refusal the host is woken to try again
     /// (zero while it takes what it is offered).
     retry_after: Duration,
-    /// Wakes the host after `retry_after`; started at the first refusal.
-    waker: Option<Sender<Duration>>,
+    /// Wakes the host after `retry_after`; started at the first refusal,
+    /// joined when the queue goes.
+    waker: Option<(Sender<Duration>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        if let Some((tx, thread)) = self.waker.take() {
+            // Disconnected, the thread ends at once, even mid-wait.
+            drop(tx);
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The first and the longest wait before a refused batch is offered again.
@@ -347,7 +358,7 @@ impl Queue {
     /// queue's own that ends when the queue goes (it touches nothing but
     /// its end of the socket pair).
     fn wake_after(&mut self, wait: Duration) {
-        if let Some(w) = &self.waker {
+        if let Some((w, _)) = &self.waker {
             if w.send(wait).is_ok() {
                 return;
             }
@@ -371,9 +382,9 @@ impl Queue {
                 }
             });
         match started {
-            Ok(_) => {
+            Ok(thread) => {
                 let _ = tx.send(wait);
-                self.waker = Some(tx);
+                self.waker = Some((tx, thread));
             }
             Err(e) => {
                 // Without the thread, waking at once is all that is left.

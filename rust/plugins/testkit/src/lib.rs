@@ -16,7 +16,7 @@ config_struct! {
         pub panic_in: String = "",
         /// Decode every record; off measures the boundary alone.
         pub decode: bool = "on",
-        /// Start a thread that logs and counts for 2 s and is never joined:
+        /// Start a thread that logs and counts for 300 ms and is never joined:
         /// off, on, or then_fail (init fails after starting it).
         pub leak_thread: String = "off",
     }
@@ -58,7 +58,7 @@ impl OutputPlugin for CountOutput {
             let leaked = ctx.counter("leaked_total", "Updates from the leaked thread", &[])?;
             // The handle is dropped: nothing joins this thread.
             drop(ctx.spawner().spawn("leak", move || {
-                for _ in 0..1000 {
+                for _ in 0..150 {
                     log::warn!("the leaked thread is still running");
                     leaked.inc(&[]);
                     std::thread::sleep(Duration::from_millis(2));
