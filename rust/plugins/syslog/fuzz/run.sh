@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Fuzzes the syslog input's deframer and parser: ./run.sh [SECONDS] (60).
+# Fuzzes, each for SECONDS (default 60): ./run.sh [SECONDS] [TARGET...]
+#   parse_and_deframe  the syslog input's deframer and parser
+#   chunk_to_syslog    the SDK's msgpack reader and event decoding (both
+#                      formats) through the syslog output's mapping and
+#                      formatting
 # Exits non-zero when the fuzzer finds a crash (the input is saved under
-# artifacts/parse_and_deframe/; replay it with
-# `RUSTC_BOOTSTRAP=1 cargo fuzz run -O parse_and_deframe artifacts/...`).
+# artifacts/TARGET/; replay it with
+# `RUSTC_BOOTSTRAP=1 cargo fuzz run -O TARGET artifacts/...`).
 set -euo pipefail
 cd "$(dirname "$0")"
 duration="${1:-60}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(parse_and_deframe chunk_to_syslog)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
@@ -16,8 +23,10 @@ if ! rustc --version | grep -q nightly; then
     export RUSTC_BOOTSTRAP=1
 fi
 
-# The committed seeds are corpus/parse_and_deframe/seed-*; what the fuzzer
-# adds there is ignored by git (see .gitignore) but reused by the next run.
-cargo fuzz build -O parse_and_deframe
-cargo fuzz run -O parse_and_deframe corpus/parse_and_deframe -- \
-    -max_total_time="$duration" -max_len=4096 -timeout=10
+# The committed seeds are corpus/TARGET/seed-*; what the fuzzer adds there
+# is ignored by git (see .gitignore) but reused by the next run.
+for t in "${targets[@]}"; do
+    cargo fuzz build -O "$t"
+    cargo fuzz run -O "$t" "corpus/$t" -- \
+        -max_total_time="$duration" -max_len=4096 -timeout=10
+done
