@@ -16,7 +16,7 @@ use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
 use flb_rs_syslog::SyslogOutput;
 
 mod common;
-use common::{free_port, END};
+use common::{free_port, numbered, seqs, wait_for_seqs, END};
 
 fn rsyslogd() -> Option<PathBuf> {
     let found = [
@@ -325,23 +325,6 @@ fn rsyslog_imrelp_parses_every_field_as_sent() {
     check_tricky(&rs.records(3));
 }
 
-/// Chunks of numbered records, as Fluent Bit would hand them over.
-fn numbered(first: u64, n: u64) -> Vec<u8> {
-    let mut enc = EventEncoder::new();
-    for seq in first..first + n {
-        enc.record(T, |m| m.str("log", &format!("seq={seq:06}")));
-    }
-    enc.into_bytes()
-}
-
-/// Sequence numbers found in rsyslog's output file.
-fn seqs(text: &str) -> Vec<u64> {
-    text.split(END)
-        .filter_map(|r| r.split("seq=").nth(1))
-        .filter_map(|s| s.get(..6)?.parse().ok())
-        .collect()
-}
-
 /// Sends `chunks` chunks of `per_chunk` numbered records through `h`,
 /// retrying each as Fluent Bit would, while rsyslogd is killed (-9) and
 /// restarted three times from another thread, each time once a further
@@ -525,14 +508,9 @@ fn rsyslog_over_tls_restarted_gracefully_between_chunks_loses_nothing() {
             // Everything so far is in the file before the stop, so the
             // stop closes an idle connection, as an idle timeout would.
             let want = ((c + 1) * per_chunk) as usize;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while seqs(&std::fs::read_to_string(&rs.out).unwrap_or_default()).len() < want {
-                assert!(
-                    Instant::now() < deadline,
-                    "{protocol}: chunk {c} did not arrive"
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            wait_for_seqs(&rs.out, want, &format!("{protocol}: chunk {c}"), || {
+                rs.log()
+            });
             rs.stop();
             rs.spawn();
         }

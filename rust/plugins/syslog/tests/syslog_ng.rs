@@ -17,7 +17,7 @@ use flb_rs_sdk::{EventEncoder, EventTime, FlushResult};
 use flb_rs_syslog::SyslogOutput;
 
 mod common;
-use common::END;
+use common::{numbered, seqs, wait_for_seqs, END};
 
 #[derive(Clone)]
 struct Install {
@@ -291,14 +291,6 @@ fn syslog_ng_over_tls() {
     );
 }
 
-/// Sequence numbers found in syslog-ng's output file.
-fn seqs(text: &str) -> Vec<u64> {
-    text.split(END)
-        .filter_map(|r| r.split("seq=").nth(1))
-        .filter_map(|s| s.get(..6)?.parse().ok())
-        .collect()
-}
-
 /// syslog-ng over TLS 1.2 and 1.3, stopped gracefully (close_notify, FIN)
 /// and started again between chunks: each chunk must notice the closed
 /// connection before writing and go out on a new one.
@@ -333,28 +325,14 @@ fn syslog_ng_over_tls_restarted_gracefully_between_chunks_loses_nothing() {
         let h = output(&[]);
         let (chunks, per_chunk) = (5u64, 40u64);
         for c in 0..chunks {
-            let mut enc = EventEncoder::new();
-            for seq in c * per_chunk..(c + 1) * per_chunk {
-                enc.record(EventTime::new(1_795_561_509, 0), |m| {
-                    m.str("log", &format!("seq={seq:06}"))
-                });
-            }
             assert_eq!(
-                h.flush("t", enc.as_bytes()),
+                h.flush("t", &numbered(c * per_chunk, per_chunk)),
                 FlushResult::Ok,
                 "{protocol} chunk {c}: {:?}",
                 h.host.logs()
             );
             let want = ((c + 1) * per_chunk) as usize;
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while seqs(&std::fs::read_to_string(&s.out).unwrap_or_default()).len() < want {
-                assert!(
-                    Instant::now() < deadline,
-                    "{protocol}: chunk {c} did not arrive: {}",
-                    s.log()
-                );
-                std::thread::sleep(Duration::from_millis(10));
-            }
+            wait_for_seqs(&s.out, want, &format!("{protocol}: chunk {c}"), || s.log());
             s.stop();
             s.spawn();
         }

@@ -88,3 +88,38 @@ pub fn collect_records(
     );
     out
 }
+
+/// Chunks of numbered records (`seq=000123` in `log`), as Fluent Bit
+/// would hand them over.
+pub fn numbered(first: u64, n: u64) -> Vec<u8> {
+    let mut enc = flb_rs_sdk::EventEncoder::new();
+    for seq in first..first + n {
+        enc.record(
+            flb_rs_sdk::EventTime::new(1_795_561_509, 123_456_789),
+            |m| m.str("log", &format!("seq={seq:06}")),
+        );
+    }
+    enc.into_bytes()
+}
+
+/// Sequence numbers found in a daemon's output file.
+pub fn seqs(text: &str) -> Vec<u64> {
+    text.split(END)
+        .filter_map(|r| r.split("seq=").nth(1))
+        .filter_map(|s| s.get(..6)?.parse().ok())
+        .collect()
+}
+
+/// Waits (10 s at most) until `out` holds `want` numbered records; `what`
+/// and `log` go into the failure message.
+pub fn wait_for_seqs(out: &Path, want: usize, what: &str, log: impl Fn() -> String) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seqs(&std::fs::read_to_string(out).unwrap_or_default()).len() < want {
+        assert!(
+            Instant::now() < deadline,
+            "{what} did not arrive: {}",
+            log()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
