@@ -26,7 +26,7 @@ struct flb_rs_host_api;
  * Minor version of the ABI. Grows when fields are appended to the end of a
  * struct or functions are added; either side copes with a different minor.
  */
-#define FLB_RS_ABI_MINOR 0
+#define FLB_RS_ABI_MINOR 1
 
 /**
  * Plugin kinds (`flb_rs_plugin.kind`).
@@ -104,6 +104,23 @@ struct flb_rs_host_api;
 #define FLB_RS_FILTER_NOTOUCH 0
 
 #define FLB_RS_FILTER_MODIFIED 1
+
+/**
+ * Since 1.1: drop the whole chunk (`*out` is NULL). Returned only by
+ * filters flagged `FLB_RS_PLUGIN_FAIL_CLOSED`, when the library could not
+ * filter the chunk.
+ */
+#define FLB_RS_FILTER_DROP 2
+
+/**
+ * Plugin flags (`flb_rs_plugin.flags`, a bit set; since 1.1).
+ *
+ * A filter that fails closed: what it could not filter must never pass
+ * on. The host drops a chunk when it cannot take the filter's result
+ * (no memory for its copy), and the library returns `FLB_RS_FILTER_DROP`
+ * when the call fails (a panic outside the plugin's guarded part).
+ */
+#define FLB_RS_PLUGIN_FAIL_CLOSED 1
 
 /**
  * Log levels, as Fluent Bit numbers them (`FLB_LOG_ERROR` ...).
@@ -261,9 +278,11 @@ typedef int (*flb_rs_flush_fn)(struct flb_rs_instance *ins, const char *tag, siz
 
 /**
  * Filters: runs the filter over `len` bytes of msgpack log events. Returns
- * `FLB_RS_FILTER_NOTOUCH` (keep the chunk as it is; `*out` is NULL) or
+ * `FLB_RS_FILTER_NOTOUCH` (keep the chunk as it is; `*out` is NULL),
  * `FLB_RS_FILTER_MODIFIED` (`*out`/`*out_len` hold the new events, possibly
- * zero records: free them with `flb_rs_buffer_free`). Runs on the caller's
+ * zero records: free them with `flb_rs_buffer_free`) or, for filters
+ * flagged `FLB_RS_PLUGIN_FAIL_CLOSED`, `FLB_RS_FILTER_DROP` (drop the
+ * chunk; `*out` is NULL). Runs on the caller's
  * thread; calls on one instance from several threads are serialised.
  */
 typedef int (*flb_rs_filter_fn)(struct flb_rs_instance *ins, const char *tag, size_t tag_len, const uint8_t *data, size_t len, uint8_t **out, size_t *out_len);
@@ -303,7 +322,7 @@ typedef struct flb_rs_plugin {
    */
   uint32_t event_type;
   /**
-   * Reserved, 0.
+   * `FLB_RS_PLUGIN_*` bits (0 before ABI 1.1).
    */
   uint32_t flags;
   /**

@@ -269,7 +269,10 @@ static void test_abi(void)
         CHECKF(p->struct_size >= sizeof(flb_rs_plugin), "%s: struct_size %u", p->name,
                p->struct_size);
         CHECKF(p->event_type == FLB_RS_EVENT_LOGS, "%s: event_type %u", p->name, p->event_type);
-        CHECK_INT(p->flags, 0);
+        /* Only the redaction filter fails closed: what it cannot filter
+         * must be dropped, never passed on. */
+        CHECKF(p->flags == (strcmp(p->name, "rs_redact") == 0 ? FLB_RS_PLUGIN_FAIL_CLOSED : 0u),
+               "%s: flags %u", p->name, p->flags);
         CHECK(p->description && p->description[0]);
         CHECK(p->create && p->destroy);
         int out = p->kind == FLB_RS_KIND_OUTPUT, flt = p->kind == FLB_RS_KIND_FILTER,

@@ -12,7 +12,7 @@ use std::ffi::{c_char, c_int, c_void};
 pub const FLB_RS_ABI_MAJOR: u32 = 1;
 /// Minor version of the ABI. Grows when fields are appended to the end of a
 /// struct or functions are added; either side copes with a different minor.
-pub const FLB_RS_ABI_MINOR: u32 = 0;
+pub const FLB_RS_ABI_MINOR: u32 = 1;
 
 /// Plugin kinds (`flb_rs_plugin.kind`).
 pub const FLB_RS_KIND_INPUT: u32 = 1;
@@ -51,6 +51,18 @@ pub const FLB_RS_ERROR_ABI: c_int = -2;
 /// Results of `filter`.
 pub const FLB_RS_FILTER_NOTOUCH: c_int = 0;
 pub const FLB_RS_FILTER_MODIFIED: c_int = 1;
+/// Since 1.1: drop the whole chunk (`*out` is NULL). Returned only by
+/// filters flagged `FLB_RS_PLUGIN_FAIL_CLOSED`, when the library could not
+/// filter the chunk.
+pub const FLB_RS_FILTER_DROP: c_int = 2;
+
+/// Plugin flags (`flb_rs_plugin.flags`, a bit set; since 1.1).
+///
+/// A filter that fails closed: what it could not filter must never pass
+/// on. The host drops a chunk when it cannot take the filter's result
+/// (no memory for its copy), and the library returns `FLB_RS_FILTER_DROP`
+/// when the call fails (a panic outside the plugin's guarded part).
+pub const FLB_RS_PLUGIN_FAIL_CLOSED: u32 = 1;
 
 /// Log levels, as Fluent Bit numbers them (`FLB_LOG_ERROR` ...).
 pub const FLB_RS_LOG_OFF: c_int = 0;
@@ -216,9 +228,11 @@ pub type flb_rs_flush_fn = Option<
 >;
 
 /// Filters: runs the filter over `len` bytes of msgpack log events. Returns
-/// `FLB_RS_FILTER_NOTOUCH` (keep the chunk as it is; `*out` is NULL) or
+/// `FLB_RS_FILTER_NOTOUCH` (keep the chunk as it is; `*out` is NULL),
 /// `FLB_RS_FILTER_MODIFIED` (`*out`/`*out_len` hold the new events, possibly
-/// zero records: free them with `flb_rs_buffer_free`). Runs on the caller's
+/// zero records: free them with `flb_rs_buffer_free`) or, for filters
+/// flagged `FLB_RS_PLUGIN_FAIL_CLOSED`, `FLB_RS_FILTER_DROP` (drop the
+/// chunk; `*out` is NULL). Runs on the caller's
 /// thread; calls on one instance from several threads are serialised.
 pub type flb_rs_filter_fn = Option<
     unsafe extern "C" fn(
@@ -271,7 +285,7 @@ pub struct flb_rs_plugin {
     pub kind: u32,
     /// `FLB_RS_EVENT_*` bits.
     pub event_type: u32,
-    /// Reserved, 0.
+    /// `FLB_RS_PLUGIN_*` bits (0 before ABI 1.1).
     pub flags: u32,
     /// The registered name (what users write in `Name`).
     pub name: *const c_char,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use flb_rs_sdk::host::Host;
 use flb_rs_sdk::runtime::{FilterOutcome, Instance};
-use flb_rs_sdk::{FlushResult, PluginKind};
+use flb_rs_sdk::{FlushResult, OnFailure, PluginKind};
 
 use crate::abi::*;
 use crate::boundary::{bytes, ffi_panic_boundary, try_ref, write_error};
@@ -137,10 +137,11 @@ pub(crate) unsafe extern "C" fn filter(
     out: *mut *mut u8,
     out_len: *mut usize,
 ) -> c_int {
-    ffi_panic_boundary!(FLB_RS_FILTER_NOTOUCH, {
-        let ins = try_ref!(ins, FLB_RS_FILTER_NOTOUCH);
+    let ins = try_ref!(ins, FLB_RS_FILTER_NOTOUCH);
+    let failed = failed_filter_result(ins.instance.entry().on_failure);
+    ffi_panic_boundary!(failed, {
         if out.is_null() || out_len.is_null() {
-            return FLB_RS_FILTER_NOTOUCH;
+            return failed;
         }
         // SAFETY: both out-pointers checked non-NULL; cleared so that NOTOUCH
         // always leaves them NULL/0.
@@ -163,6 +164,15 @@ pub(crate) unsafe extern "C" fn filter(
             }
         }
     })
+}
+
+/// What `filter` returns when it cannot filter the chunk: a filter that
+/// fails closed has it dropped, any other lets it pass unchanged.
+fn failed_filter_result(policy: OnFailure) -> c_int {
+    match policy {
+        OnFailure::Drop => FLB_RS_FILTER_DROP,
+        OnFailure::PassUnchanged => FLB_RS_FILTER_NOTOUCH,
+    }
 }
 
 pub(crate) unsafe extern "C" fn input_fd(ins: *mut flb_rs_instance) -> c_int {
@@ -203,4 +213,18 @@ pub(crate) unsafe extern "C" fn resume(ins: *mut flb_rs_instance) {
     ffi_panic_boundary!((), {
         try_ref!(ins).instance.resume();
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_that_fails_closed_has_its_chunk_dropped_when_the_call_fails() {
+        assert_eq!(failed_filter_result(OnFailure::Drop), FLB_RS_FILTER_DROP);
+        assert_eq!(
+            failed_filter_result(OnFailure::PassUnchanged),
+            FLB_RS_FILTER_NOTOUCH
+        );
+    }
 }

@@ -6,7 +6,7 @@ use std::mem::size_of;
 use std::sync::OnceLock;
 
 use flb_rs_sdk::config::{one_line, KeyType};
-use flb_rs_sdk::{PluginEntry, PluginKind};
+use flb_rs_sdk::{OnFailure, PluginEntry, PluginKind};
 
 use crate::abi::*;
 use crate::callbacks;
@@ -76,7 +76,11 @@ fn build() -> Table {
             struct_size: size_of::<flb_rs_plugin>() as u32,
             kind,
             event_type: FLB_RS_EVENT_LOGS,
-            flags: 0,
+            flags: if e.on_failure == OnFailure::Drop {
+                FLB_RS_PLUGIN_FAIL_CLOSED
+            } else {
+                0
+            },
             name: cstr(e.name),
             description: cstr(e.description),
             config_key_count: k.len(),

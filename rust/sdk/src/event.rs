@@ -233,11 +233,32 @@ impl<'a> Iterator for Events<'a> {
 pub struct Chunk<'a> {
     pub tag: &'a str,
     pub data: &'a [u8],
+    origin: usize,
 }
 
 impl<'a> Chunk<'a> {
     pub fn new(tag: &'a str, data: &'a [u8]) -> Self {
-        Chunk { tag, data }
+        Chunk {
+            tag,
+            data,
+            origin: data.as_ptr() as usize,
+        }
+    }
+
+    /// A chunk whose bytes were copied from the host's buffer at `origin`.
+    pub fn with_origin(tag: &'a str, data: &'a [u8], origin: usize) -> Self {
+        Chunk { tag, data, origin }
+    }
+
+    /// The address of the host's buffer this chunk was copied from: the
+    /// same for every flush of one Fluent Bit task while the task lives
+    /// (unless the output has processors, which make a buffer per flush).
+    /// An output that keeps state per chunk in retry uses it to tell a
+    /// second dispatch of the same task from another chunk with the same
+    /// bytes: Fluent Bit 3.2 dispatches a task whose retry is running a
+    /// second time when it starts to shut down (5.1 skips a task in use).
+    pub fn origin(&self) -> usize {
+        self.origin
     }
 
     /// Every event, group markers included.

@@ -49,6 +49,9 @@ pub struct PluginEntry {
     pub name: &'static str,
     pub description: &'static str,
     pub keys: &'static [ConfigKey],
+    /// Filters: [`FilterPlugin::ON_FAILURE`]; [`OnFailure::PassUnchanged`]
+    /// for the other kinds.
+    pub on_failure: OnFailure,
     factory: Factory,
 }
 
@@ -68,6 +71,7 @@ impl PluginEntry {
             name: P::NAME,
             description: P::DESCRIPTION,
             keys: <P::Config as PluginConfig>::KEYS,
+            on_failure: OnFailure::PassUnchanged,
             factory: Factory::Output(new_output::<P>),
         }
     }
@@ -78,6 +82,7 @@ impl PluginEntry {
             name: P::NAME,
             description: P::DESCRIPTION,
             keys: <P::Config as PluginConfig>::KEYS,
+            on_failure: P::ON_FAILURE,
             factory: Factory::Filter(new_filter::<P>),
         }
     }
@@ -88,6 +93,7 @@ impl PluginEntry {
             name: P::NAME,
             description: P::DESCRIPTION,
             keys: <P::Config as PluginConfig>::KEYS,
+            on_failure: OnFailure::PassUnchanged,
             factory: Factory::Input(new_input::<P>),
         }
     }
@@ -500,6 +506,8 @@ enum Job {
     Flush {
         tag: String,
         data: Vec<u8>,
+        /// Where the host holds the chunk (see [`Chunk::origin`]).
+        origin: usize,
         /// The result, and `data` back for the next flush's copy.
         reply: Sender<(FlushResult, Vec<u8>)>,
     },
@@ -533,8 +541,13 @@ impl OutputWorker {
             .spawn(move || {
                 logging::attach_thread(host);
                 for job in rx {
-                    let Job::Flush { tag, data, reply } = job;
-                    let chunk = Chunk::new(&tag, &data);
+                    let Job::Flush {
+                        tag,
+                        data,
+                        origin,
+                        reply,
+                    } = job;
+                    let chunk = Chunk::with_origin(&tag, &data, origin);
                     let r = guarded("flush", || plugin.flush(&chunk)).unwrap_or_else(|e| {
                         log::error!("{e}; the chunk will be retried");
                         FlushResult::Retry
@@ -568,6 +581,7 @@ impl OutputWorker {
         let job = Job::Flush {
             tag: tag.to_string(),
             data: copy,
+            origin: data.as_ptr() as usize,
             reply,
         };
         if jobs.send(job).is_err() {

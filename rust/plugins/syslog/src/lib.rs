@@ -2,7 +2,7 @@
 //! nothing silently.
 //!
 //! - The output (`plugin`, `mapping`, `message`, `format`, `framing`,
-//!   `transport`, `relp`): records as RFC 5424 or RFC 3164 messages over UDP, TCP, TLS,
+//!   `transport`, `relp`, `retry`): records as RFC 5424 or RFC 3164 messages over UDP, TCP, TLS,
 //!   RELP and Unix sockets.
 //! - The input (`input`): a receiver for the same transports that parses
 //!   both formats into records.
@@ -14,6 +14,7 @@ pub mod mapping;
 pub mod message;
 mod plugin;
 pub mod relp;
+mod retry;
 pub mod time;
 pub mod transport;
 

@@ -16,6 +16,7 @@ use crate::format::{self, Options};
 use crate::framing::Framing;
 use crate::mapping::{Field, Issues, Kubernetes, Mapping, SdKey};
 use crate::message::Message;
+use crate::retry::{fingerprint, Retries};
 use crate::time::parse_offset;
 use crate::transport::{Mode, SendError, Sender, Settings, Tls, TlsSettings};
 
@@ -141,65 +142,6 @@ enum Wire {
     Relp,
 }
 
-/// Where a RELP delivery of a chunk stopped, so that Fluent Bit's retry of
-/// the same chunk sends only what was not acknowledged: duplicates are then
-/// limited to messages whose acknowledgement was lost.
-struct Resume {
-    fingerprint: u64,
-    /// Messages in the chunk: a second check against a fingerprint clash.
-    messages: usize,
-    acked: usize,
-}
-
-/// The most chunks in retry whose acknowledged prefix is remembered; past
-/// it the oldest is forgotten (its retry then sends it whole again).
-const RESUMES_MAX: usize = 1024;
-
-/// Every chunk in retry after a partial RELP delivery. Fluent Bit retries
-/// several chunks at once and in any order: remembering one chunk only
-/// made every other retry resend what was already acknowledged.
-#[derive(Default)]
-struct Resumes(std::collections::VecDeque<Resume>);
-
-impl Resumes {
-    fn position(&self, fingerprint: u64, messages: usize) -> Option<usize> {
-        self.0
-            .iter()
-            .position(|r| r.fingerprint == fingerprint && r.messages == messages)
-    }
-
-    /// Takes the acknowledged prefix of a chunk out (0 when unknown).
-    fn take(&mut self, fingerprint: u64, messages: usize) -> usize {
-        self.position(fingerprint, messages)
-            .and_then(|i| self.0.remove(i))
-            .map_or(0, |r| r.acked.min(messages))
-    }
-
-    fn insert(&mut self, r: Resume) {
-        if self.0.len() == RESUMES_MAX {
-            self.0.pop_front();
-        }
-        self.0.push_back(r);
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    /// Messages of the chunks in retry not acknowledged yet.
-    fn unacked(&self) -> usize {
-        self.0.iter().map(|r| r.messages - r.acked).sum()
-    }
-}
-
-fn fingerprint(chunk: &Chunk<'_>) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    chunk.tag.hash(&mut h);
-    chunk.data.hash(&mut h);
-    h.finish()
-}
-
 struct Metrics {
     dropped: Counter,
     relp_unacked: Gauge,
@@ -216,7 +158,7 @@ pub struct SyslogOutput {
     options: Options,
     framing: Framing,
     wire: Wire,
-    resumes: Resumes,
+    retries: Retries,
     drop_without_message: bool,
     mapping: Mapping,
     sender: Sender,
@@ -441,7 +383,7 @@ impl OutputPlugin for SyslogOutput {
                 m if m.is_datagram() => Wire::Datagram,
                 _ => Wire::Stream,
             },
-            resumes: Resumes::default(),
+            retries: Retries::default(),
             drop_without_message,
             mapping,
             sender,
@@ -452,10 +394,39 @@ impl OutputPlugin for SyslogOutput {
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
         // The buffers are kept from one flush to the next.
+        // Chunks are hashed only while some chunk is in retry, or when
+        // this one fails.
+        let mut fp = (!self.retries.is_empty()).then(|| fingerprint(chunk));
+        if let Some(fp) = fp {
+            if self
+                .retries
+                .redispatched(fp, chunk.origin(), std::time::Instant::now())
+            {
+                log::info!(
+                    "a chunk a retry delivered a moment ago was dispatched again \
+                     (Fluent Bit does so for running retries when it starts to shut \
+                     down); it is not sent twice"
+                );
+                return FlushResult::Ok;
+            }
+        }
         let mut scratch = std::mem::take(&mut self.scratch);
-        let r = self.flush_with(chunk, &mut scratch);
+        let r = self.flush_with(chunk, &mut scratch, &mut fp);
         scratch.clear();
         self.scratch = scratch;
+        if let Some(fp) = fp {
+            match r {
+                FlushResult::Ok => {
+                    self.retries
+                        .delivered(fp, chunk.origin(), std::time::Instant::now())
+                }
+                FlushResult::Error => self.retries.forget(fp),
+                FlushResult::Retry => {}
+            }
+        }
+        self.metrics
+            .relp_unacked
+            .set(self.retries.unacked() as f64, &[]);
         r
     }
 }
@@ -478,7 +449,14 @@ impl Scratch {
 }
 
 impl SyslogOutput {
-    fn flush_with(&mut self, chunk: &Chunk<'_>, scratch: &mut Scratch) -> FlushResult {
+    /// Formats and sends a chunk. `fp` is its fingerprint, set here when
+    /// the chunk fails and was not hashed yet.
+    fn flush_with(
+        &mut self,
+        chunk: &Chunk<'_>,
+        scratch: &mut Scratch,
+        fp: &mut Option<u64>,
+    ) -> FlushResult {
         // Records are formatted one at a time into `msg`, from views of the
         // chunk (no allocation per record), and leave in pieces: streams
         // are written every PIECE bytes, datagrams one by one; only RELP,
@@ -569,13 +547,19 @@ impl SyslogOutput {
                 },
                 Wire::Stream | Wire::Datagram => {}
                 Wire::Relp => {
-                    let (r, acked, acked_bytes) = self.send_relp(chunk, &relp.messages());
+                    let (r, acked, acked_bytes) = self.send_relp(chunk, fp, &relp.messages());
                     (delivered, bytes) = (acked, acked_bytes);
                     failed = r.err();
                 }
             }
         }
         if let Some(e) = failed {
+            if !matches!(self.wire, Wire::Relp) {
+                // Remembered so that its delivery is too (see retry.rs);
+                // send_relp keeps the RELP progress itself.
+                let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
+                self.retries.failed(fp, 0, 0);
+            }
             if matches!(e, SendError::Connect(_)) {
                 self.metrics.connect_failures.inc(&[]);
             }
@@ -655,36 +639,27 @@ impl SyslogOutput {
     fn send_relp(
         &mut self,
         chunk: &Chunk<'_>,
+        fp: &mut Option<u64>,
         messages: &[&[u8]],
     ) -> (Result<(), SendError>, usize, usize) {
-        // Only hashed when some chunk is in retry, or when this one fails.
-        let fp = (!self.resumes.is_empty()).then(|| fingerprint(chunk));
-        let skip = fp.map_or(0, |fp| self.resumes.take(fp, messages.len()));
+        let skip = fp.map_or(0, |fp| self.retries.resume_point(fp, messages.len()));
         if skip > 0 {
             log::info!("resuming a chunk after its first {skip} acknowledged messages");
         }
         let rest = &messages[skip..];
         let bytes = |n: usize| rest[..n].iter().map(|m| m.len()).sum::<usize>();
-        let result = if rest.is_empty() {
+        if rest.is_empty() {
             // Nothing left to send (or nothing to send at all: every record
             // was dropped): no connection needed.
-            (Ok(()), 0, 0)
-        } else {
-            match self.sender.send_relp(rest) {
-                Ok(()) => (Ok(()), rest.len(), bytes(rest.len())),
-                Err((acked, e)) => {
-                    self.resumes.insert(Resume {
-                        fingerprint: fp.unwrap_or_else(|| fingerprint(chunk)),
-                        messages: messages.len(),
-                        acked: skip + acked,
-                    });
-                    (Err(e), acked, bytes(acked.min(rest.len())))
-                }
+            return (Ok(()), 0, 0);
+        }
+        match self.sender.send_relp(rest) {
+            Ok(()) => (Ok(()), rest.len(), bytes(rest.len())),
+            Err((acked, e)) => {
+                let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
+                self.retries.failed(fp, messages.len(), skip + acked);
+                (Err(e), acked, bytes(acked.min(rest.len())))
             }
-        };
-        self.metrics
-            .relp_unacked
-            .set(self.resumes.unacked() as f64, &[]);
-        result
+        }
     }
 }
