@@ -148,6 +148,9 @@ message(STATUS "flb-rust: rustc ${_flb_rs_rustc_semver}, profile ${_flb_rs_profi
 # what to recompile).
 file(GLOB_RECURSE _flb_rs_sources CONFIGURE_DEPENDS
   "${FLB_RS_ROOT}/rust/*.rs" "${FLB_RS_ROOT}/rust/*Cargo.toml")
+# The fuzz crate is not part of the library, and its target directory is
+# large: neither is a reason to rebuild.
+list(FILTER _flb_rs_sources EXCLUDE REGEX "/rust/fuzz/")
 list(APPEND _flb_rs_sources "${FLB_RS_ROOT}/Cargo.toml" "${FLB_RS_ROOT}/Cargo.lock")
 
 add_custom_command(

@@ -45,6 +45,10 @@
 # files and work directories (never the system's rsyslog); every wait is
 # bounded.
 #
+# RELP_KILLS_RATE=N writes the records at N per second while the phase
+# runs, instead of all before it: the load then lasts RECORDS/N seconds,
+# and interruptions come while it flows.
+#
 # RELP_KILLS_SENDERS picks the phases (default "omrelp rs_syslog"); with
 # RELP_KILLS_MAX_DUPLICATES=N the script fails when a sender lost a record
 # or duplicated more than N (how the e2e suite runs it).
@@ -54,6 +58,16 @@
 # RELP_KILLS_SIGNAL: TERM (a stop, then a start) or HUP (a hot reload).
 # What the input acknowledged must be in the file: a sender that retries
 # for ever (omrelp) then loses nothing.
+#
+# RELP_KILLS_FORWARD=relp (with RELP_KILLS_RECEIVER=rs_syslog) makes that
+# Fluent Bit a relay under load on both sides: it also listens with an
+# rs_syslog input in mode tcp, the sender copies every message there
+# through omfwd (as "tcp:seq=..."), and rs_syslog's output sends all of
+# it over RELP to a downstream rsyslogd imrelp, which writes the file.
+# Lost and duplicates count the RELP copies; the TCP copies (never
+# acknowledged, so a reload may drop some in flight) are counted apart.
+# With HUP, the relay's RSS after interruption 5 and after the last is
+# printed too.
 set -euo pipefail
 
 bin=${1:?usage: $0 FLB_BIN [RECORDS] [KILLS]}
@@ -61,6 +75,11 @@ records=${2:-200000}
 kills=${3:-10}
 receiver=${RELP_KILLS_RECEIVER:-rsyslog}
 signal=${RELP_KILLS_SIGNAL:-KILL}
+forward=${RELP_KILLS_FORWARD:-}
+case $receiver:$forward in
+    rs_syslog:relp | *:) ;;
+    *) echo "RELP_KILLS_FORWARD=$forward: expected relp, with RELP_KILLS_RECEIVER=rs_syslog" >&2; exit 2 ;;
+esac
 case $receiver:$signal in
     rsyslog:KILL | rs_syslog:TERM | rs_syslog:HUP) ;;
     *) echo "RELP_KILLS_RECEIVER=$receiver with RELP_KILLS_SIGNAL=$signal: expected rsyslog with KILL, or rs_syslog with TERM or HUP" >&2; exit 2 ;;
@@ -68,15 +87,15 @@ esac
 rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null) || { echo "rsyslogd not found" >&2; exit 1; }
 [ -x "$bin" ] || { echo "$bin is not executable" >&2; exit 1; }
 work=$(mktemp -d /tmp/flb-rs-relp-kills.XXXXXX)
-rpid='' spid=''
+rpid='' spid='' dpid=''
 
 cleanup() {
     local p
-    for p in $spid $rpid; do kill -KILL "$p" 2> /dev/null || true; done
-    for p in $spid $rpid; do wait "$p" 2> /dev/null || true; done
+    for p in $gpid $spid $rpid $dpid; do kill -KILL "$p" 2> /dev/null || true; done
+    for p in $gpid $spid $rpid $dpid; do wait "$p" 2> /dev/null || true; done
     if [ -n "${FLB_RS_BENCH_LOGS:-}" ]; then
         mkdir -p "$FLB_RS_BENCH_LOGS"
-        for p in "$work"/*/*/*.log; do
+        for p in "$work"/*/*/*.log "$work"/*/*/*/*.log; do
             [ -f "$p" ] || continue
             local rel=${p#"$work"/}
             cp "$p" "$FLB_RS_BENCH_LOGS/${rel//\//-}"
@@ -87,16 +106,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The same messages twice: plain lines for imfile, JSON lines for tail.
-python3 - "$work/in.txt" "$work/in.json" "$records" <<'PY'
-import json, sys
-txt, js, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+# The same messages twice: plain lines for imfile, JSON lines for tail;
+# all at once, or RELP_KILLS_RATE per second (in tenths of a second).
+cat > "$work/generate.py" <<'PY'
+import json, sys, time
+txt, js, n, rate = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+step = max(rate // 10, 1) if rate else n
+t0 = time.monotonic()
 with open(txt, "w") as t, open(js, "w") as j:
     for i in range(1, n + 1):
         m = f"seq={i:07d} GET /api/v1/items/{i} HTTP/1.1 200 rt=0.0{i % 10} user=u{i % 97} host=node-1"
         t.write(m + "\n")
         j.write(json.dumps({"log": m}) + "\n")
+        if rate and i % step == 0:
+            t.flush()
+            j.flush()
+            time.sleep(max(0.0, t0 + i / rate - time.monotonic()))
 PY
+generate() { python3 "$work/generate.py" "$work/in.txt" "$work/in.json" "$records" "${RELP_KILLS_RATE:-0}"; }
+gpid=''
+if [ -z "${RELP_KILLS_RATE:-}" ]; then generate; fi
 printf '[PARSER]\n    Name   json\n    Format json\n' > "$work/parsers.conf"
 
 free_port() {
@@ -105,12 +134,19 @@ free_port() {
 now() { echo "$EPOCHREALTIME"; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
+# Lines of the RELP copies (the TCP copies of RELP_KILLS_FORWARD left out).
+progress() {
+    if [ "$forward" != relp ]; then lines "$1"
+    elif [ -f "$1" ]; then grep -vc 'tcp:seq=' "$1" || true
+    else echo 0; fi
+}
 accepts() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; }
 
 # "received distinct" for a receiver's file; the missing seqs (as ranges)
 # into $2.
 count() {
-    awk -v n="$records" -v miss="$2" '
+    awk -v n="$records" -v miss="$2" -v tcpf="$2.tcp" '
+        /tcp:seq=/ { if (!($0 in tcp)) { tcp[$0]; t++ } next }
         match($0, /seq=[0-9]+/) { s = substr($0, RSTART + 4, RLENGTH - 4) + 0; got++; if (!(s in seen)) { seen[s]; d++ } }
         END {
             printf "" > miss
@@ -120,6 +156,7 @@ count() {
                 print (i == j ? i : i "-" j) >> miss
                 i = j
             }
+            print t + 0 > tcpf
             print got + 0, d + 0
         }' "$1"
 }
@@ -129,6 +166,26 @@ count() {
 # file output.
 receiver_conf() {
     if [ "$receiver" = rs_syslog ]; then
+        local output="    name      file
+    match     *
+    path      $rdir
+    file      out.txt
+    format    template
+    template  {message}" tcp_input=''
+        if [ "$forward" = relp ]; then
+            output="    name                rs_syslog
+    match               *
+    mode                relp
+    host                127.0.0.1
+    port                $fport
+    syslog_message_key  message
+    retry_limit         no_limits"
+            tcp_input="[INPUT]
+    name    rs_syslog
+    mode    tcp
+    listen  127.0.0.1
+    port    $tport"
+        fi
         cat > "$rdir/fluent-bit.conf" <<EOF
 [SERVICE]
     flush       1
@@ -140,24 +197,43 @@ receiver_conf() {
     mode    relp
     listen  127.0.0.1
     port    $port
+$tcp_input
 [OUTPUT]
-    name      file
-    match     *
-    path      $rdir
-    file      out.txt
-    format    template
-    template  {message}
+$output
 EOF
+        if [ "$forward" = relp ]; then rsyslog_receiver_conf "$rdir/down" "$fport"; fi
         return
     fi
-    cat > "$rdir/rsyslog.conf" <<EOF
-global(workDirectory="$rdir")
+    rsyslog_receiver_conf "$rdir" "$port"
+}
+
+# An rsyslogd with imrelp on port $2 (direct main queue: a message is in
+# the file before imrelp acknowledges it) writing each MSG as a line into
+# $rdir/out.txt; its configuration and work files in $1.
+rsyslog_receiver_conf() {
+    mkdir -p "$1"
+    cat > "$1/rsyslog.conf" <<EOF
+global(workDirectory="$1")
 main_queue(queue.type="Direct")
 module(load="imrelp")
 template(name="msg" type="string" string="%msg%\n")
 ruleset(name="r") { action(type="omfile" file="$rdir/out.txt" template="msg") }
-input(type="imrelp" address="127.0.0.1" port="$port" ruleset="r")
+input(type="imrelp" address="127.0.0.1" port="$2" ruleset="r")
 EOF
+}
+
+# The downstream rsyslogd of RELP_KILLS_FORWARD=relp.
+downstream_start() {
+    "$rsd" -n -f "$rdir/down/rsyslog.conf" -i "$rdir/down/rsyslogd.pid" >> "$rdir/down/receiver.log" 2>&1 &
+    dpid=$!
+    local t0=$SECONDS
+    until accepts "$fport"; do
+        if ! kill -0 "$dpid" 2> /dev/null || [ $((SECONDS - t0)) -ge 15 ]; then
+            echo "the downstream rsyslogd did not start: $(tail -3 "$rdir/down/receiver.log")" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
 }
 
 receiver_start() {
@@ -219,16 +295,25 @@ receiver_interrupt() {
 
 # The senders; each sets spid and writes its log to $sdir.
 start_omrelp() {
+    local tcp_copy=''
+    if [ "$forward" = relp ]; then
+        tcp_copy="    action(type=\"omfwd\" target=\"127.0.0.1\" port=\"$tport\" protocol=\"tcp\"
+           template=\"tcp\" queue.type=\"LinkedList\" queue.size=\"20000\"
+           action.resumeRetryCount=\"-1\" action.resumeInterval=\"1\")"
+    fi
     cat > "$sdir/rsyslog.conf" <<EOF
 global(workDirectory="$sdir")
 module(load="imfile")
 module(load="omrelp")
 template(name="rfc5424" type="string"
          string="<%pri%>1 %timereported:::date-rfc3339% %hostname% bench - - - %msg%")
+template(name="tcp" type="string"
+         string="<%pri%>1 %timereported:::date-rfc3339% %hostname% bench - - - tcp:%msg%")
 ruleset(name="fwd") {
     action(type="omrelp" target="127.0.0.1" port="$port" template="rfc5424"
            queue.type="LinkedList" queue.size="20000"
            action.resumeRetryCount="-1" action.resumeInterval="1")
+$tcp_copy
 }
 input(type="imfile" file="$work/in.txt" tag="bench" ruleset="fwd")
 EOF
@@ -285,12 +370,24 @@ run() {
     rdir=$work/$sender/receiver sdir=$work/$sender/sender
     mkdir -p "$rdir" "$sdir"
     port=$(free_port)
+    if [ "$forward" = relp ]; then
+        fport=$(free_port) tport=$(free_port)
+    fi
     receiver_conf
+    if [ "$forward" = relp ]; then downstream_start; fi
     receiver_start
     local out=$rdir/out.txt start last n=0 m k done_kills=0 t
     start=$(now)
     last=$start
+    if [ -n "${RELP_KILLS_RATE:-}" ]; then
+        : > "$work/in.txt"
+        : > "$work/in.json"
+    fi
     "start_$sender"
+    if [ -n "${RELP_KILLS_RATE:-}" ]; then
+        python3 "$work/generate.py" "$work/in.txt" "$work/in.json" "$records" "$RELP_KILLS_RATE" &
+        gpid=$!
+    fi
     # Kills, each when the file has reached its share of the records; a
     # sender that stops delivering for 60 s ends the kill phase early.
     for k in $(seq "$kills"); do
@@ -299,17 +396,20 @@ run() {
             kill -0 "$spid" 2> /dev/null || { echo "$sender: the sender exited: $(tail -3 "$sdir/sender.log")" >&2; exit 1; }
             [ $((SECONDS - t0)) -lt 60 ] || break 2
             sleep 0.02
-            m=$(lines "$out")
+            m=$(progress "$out")
             if [ "$m" -gt "$n" ]; then n=$m last=$(now) t0=$SECONDS; fi
         done
         receiver_interrupt
         done_kills=$k
+        if [ "$signal" = HUP ] && { [ "$k" -eq 5 ] || [ "$k" -eq "$kills" ]; }; then
+            echo "$k $(ps -o rss= -p "$rpid" | tr -d ' ')" >> "$work/$sender/rss"
+        fi
         echo "$sender: kill $k at $n lines, $(elapsed "$start" "$(now)") s" >&2
     done
     # Until every seq is there, nothing came for 30 s, or 120 s passed.
     local t_end=$((SECONDS + 120)) t_quiet=$SECONDS checked=-1 got=0 distinct=0
     while [ "$SECONDS" -lt "$t_end" ] && [ $((SECONDS - t_quiet)) -lt 30 ]; do
-        m=$(lines "$out")
+        m=$(progress "$out")
         if [ "$m" -gt "$n" ]; then n=$m last=$(now) t_quiet=$SECONDS; fi
         if [ "$n" -ge "$records" ] && [ "$n" -ne "$checked" ]; then
             checked=$n
@@ -320,7 +420,17 @@ run() {
     done
     sender_stop
     t=$(elapsed "$start" "$last")
+    if [ -n "$gpid" ]; then
+        kill "$gpid" 2> /dev/null || true
+        wait "$gpid" 2> /dev/null || true
+        gpid=''
+    fi
     receiver_stop
+    if [ -n "$dpid" ]; then
+        kill -KILL "$dpid"
+        wait "$dpid" 2> /dev/null || true
+        dpid=''
+    fi
     read -r got distinct <<< "$(count "$out" "$rdir/missing")"
     local lost=$((records - distinct)) dups=$((got - distinct))
     if [ "$lost" -gt 0 ]; then
@@ -339,6 +449,13 @@ failed=0
 for sender in $senders; do
     read -r r k l d s < "$work/$sender/result"
     printf '%-10s %8s %6s %8s %11s %8s\n' "$sender" "$r" "$k" "$l" "$d" "$s"
+    if [ "$forward" = relp ]; then
+        echo "$sender: TCP copies received: $(cat "$work/$sender/receiver/missing.tcp") of $r"
+    fi
+    if [ -f "$work/$sender/rss" ]; then
+        { read -r k1 r1; read -r k2 r2; } < "$work/$sender/rss"
+        echo "$sender: relay RSS after interruption $k1: $r1 kB, after interruption $k2: $r2 kB"
+    fi
     if [ -n "$max_dups" ] && { [ "$l" -gt 0 ] || [ "$d" -gt "$max_dups" ] || [ "$k" -lt "$kills" ]; }; then
         echo "$sender: $l lost, $d duplicates (at most $max_dups allowed), $k of $kills kills" >&2
         failed=1

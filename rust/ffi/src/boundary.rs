@@ -33,18 +33,34 @@ macro_rules! try_ref {
 
 pub(crate) use {ffi_panic_boundary, try_ref};
 
-/// Writes `msg` to the host's error buffer, cut to fit and NUL-terminated.
-pub(crate) fn write_error(err: *mut c_char, err_len: usize, msg: &str) {
-    if err.is_null() || err_len == 0 {
-        return;
+/// The host's buffer for an error message, taken once at the boundary so
+/// that writing to it is safe afterwards.
+pub(crate) struct ErrorBuf {
+    ptr: *mut c_char,
+    len: usize,
+}
+
+impl ErrorBuf {
+    /// # Safety
+    /// `ptr` must be NULL or point to `len` writable bytes that stay valid,
+    /// and are not read or written by anyone else, while the value lives.
+    pub(crate) unsafe fn new(ptr: *mut c_char, len: usize) -> ErrorBuf {
+        ErrorBuf { ptr, len }
     }
-    let n = msg.len().min(err_len - 1);
-    // SAFETY: the ABI says `err` points to `err_len` writable bytes; we
-    // write `n + 1 <= err_len` of them, from a source that cannot overlap a
-    // buffer the host owns.
-    unsafe {
-        std::ptr::copy_nonoverlapping(msg.as_ptr(), err.cast::<u8>(), n);
-        *err.add(n) = 0;
+
+    /// Writes `msg`, cut to fit and NUL-terminated (nothing when NULL).
+    pub(crate) fn write(&self, msg: &str) {
+        if self.ptr.is_null() || self.len == 0 {
+            return;
+        }
+        let n = msg.len().min(self.len - 1);
+        // SAFETY: `new`'s contract: `ptr` points to `len` writable bytes;
+        // we write `n + 1 <= len` of them, from a Rust string that cannot
+        // overlap a buffer the host owns.
+        unsafe {
+            std::ptr::copy_nonoverlapping(msg.as_ptr(), self.ptr.cast::<u8>(), n);
+            *self.ptr.add(n) = 0;
+        }
     }
 }
 

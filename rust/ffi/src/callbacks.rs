@@ -10,7 +10,7 @@ use flb_rs_sdk::runtime::{FilterOutcome, Instance};
 use flb_rs_sdk::{FlushResult, OnFailure, PluginKind};
 
 use crate::abi::*;
-use crate::boundary::{bytes, ffi_panic_boundary, try_ref, write_error};
+use crate::boundary::{bytes, ffi_panic_boundary, try_ref, ErrorBuf};
 use crate::descriptors::entry_of;
 use crate::host::{read_api, FfiHost};
 
@@ -22,48 +22,51 @@ pub(crate) unsafe extern "C" fn create(
     err: *mut c_char,
     err_len: usize,
 ) -> c_int {
+    // SAFETY: the ABI: `err` is NULL or `err_len` writable bytes, the
+    // host's, for the duration of the call.
+    let err = unsafe { ErrorBuf::new(err, err_len) };
     ffi_panic_boundary!(
         {
-            write_error(err, err_len, "panic while creating the instance");
+            err.write("panic while creating the instance");
             FLB_RS_ERROR
         },
         {
             if out.is_null() {
-                write_error(err, err_len, "create: `out` is NULL");
+                err.write("create: `out` is NULL");
                 return FLB_RS_ERROR;
             }
             // SAFETY: `out` is not NULL and points to writable storage for a
             // pointer (ABI); cleared first so that it is NULL on any failure.
             unsafe { *out = std::ptr::null_mut() };
             let Some(entry) = entry_of(plugin) else {
-                write_error(
-                    err,
-                    err_len,
-                    "create: not a plugin descriptor of this library",
-                );
+                err.write("create: not a plugin descriptor of this library");
                 return FLB_RS_ERROR;
             };
-            let api = match read_api(host) {
+            // SAFETY: the ABI: `host` is NULL or the host's table, alive
+            // while instances made with it exist.
+            let api = match unsafe { read_api(host) } {
                 Ok(api) => api,
                 Err((code, msg)) => {
-                    write_error(err, err_len, &format!("{}: {msg}", entry.name));
+                    err.write(&format!("{}: {msg}", entry.name));
                     return code;
                 }
             };
             if entry.kind == PluginKind::Input && api.append.is_none() {
-                write_error(
-                    err,
-                    err_len,
-                    &format!("{}: the host has no append callback for inputs", entry.name),
-                );
+                err.write(&format!(
+                    "{}: the host has no append callback for inputs",
+                    entry.name
+                ));
                 return FLB_RS_ERROR;
             }
             let append = api.append;
-            let ffi_host = Arc::new(FfiHost::new(api, host_ins));
+            // SAFETY: `api` is from `read_api`; `host_ins` is the host's
+            // pointer for this instance, valid until `destroy` (ABI), where
+            // the host is revoked.
+            let ffi_host = Arc::new(unsafe { FfiHost::new(api, host_ins) });
             let props = match ffi_host.properties() {
                 Ok(p) => p,
                 Err(msg) => {
-                    write_error(err, err_len, &format!("{}: {msg}", entry.name));
+                    err.write(&format!("{}: {msg}", entry.name));
                     return FLB_RS_ERROR;
                 }
             };
@@ -81,7 +84,7 @@ pub(crate) unsafe extern "C" fn create(
                     FLB_RS_OK
                 }
                 Err(e) => {
-                    write_error(err, err_len, &format!("{}: {e}", entry.name));
+                    err.write(&format!("{}: {e}", entry.name));
                     // Threads the plugin started before it failed may still
                     // run; the host frees its instance after this returns.
                     ffi_host.revoke();

@@ -11,14 +11,79 @@ use log::{Level, LevelFilter};
 
 use crate::abi::*;
 
+/// Every field of the host table as (offset, size), in order. A field
+/// the ABI appends in a minor version must be added here; a test checks
+/// that the list covers the whole struct.
+macro_rules! host_api_fields {
+    ($($f:ident),* $(,)?) => {{
+        const EMPTY: flb_rs_host_api = flb_rs_host_api {
+            $($f: zero()),*
+        };
+        [$((std::mem::offset_of!(flb_rs_host_api, $f), std::mem::size_of_val(&EMPTY.$f))),*]
+    }};
+}
+
+/// Zero for an integer field, NULL for a callback.
+const fn zero<T: ZeroField>() -> T {
+    T::ZERO
+}
+
+trait ZeroField {
+    const ZERO: Self;
+}
+
+impl ZeroField for u32 {
+    const ZERO: u32 = 0;
+}
+
+impl<F> ZeroField for Option<F> {
+    const ZERO: Option<F> = None;
+}
+
+fn host_api_layout() -> [(usize, usize); 10] {
+    host_api_fields!(
+        abi_major,
+        abi_minor,
+        struct_size,
+        log,
+        log_level,
+        property_count,
+        property_at,
+        append,
+        metric_create,
+        metric_update,
+    )
+}
+
+/// How many leading bytes of a host table of `size` bytes hold whole
+/// fields: a `struct_size` that ends inside a field (a host built from a
+/// header this library does not know, or a wrong size) must not give us
+/// half a function pointer.
+fn whole_fields(size: usize) -> usize {
+    host_api_layout()
+        .iter()
+        .map(|&(offset, len)| offset + len)
+        .take_while(|&end| end <= size)
+        .last()
+        .unwrap_or(0)
+}
+
 /// Checks the host's version and copies the part of its table this library
 /// knows. Fields past the host's `struct_size` stay NULL.
-pub(crate) fn read_api(api: *const flb_rs_host_api) -> Result<flb_rs_host_api, (c_int, String)> {
+///
+/// # Safety
+/// `api` must be NULL or point to a host table: three `u32` (major, minor,
+/// `struct_size`) followed by at least `struct_size` bytes of table in the
+/// layout of that major version, readable for the duration of the call.
+pub(crate) unsafe fn read_api(
+    api: *const flb_rs_host_api,
+) -> Result<flb_rs_host_api, (c_int, String)> {
     if api.is_null() {
         return Err((FLB_RS_ERROR, "the host API table is NULL".into()));
     }
-    // SAFETY: `api` is not NULL and, per the ABI, points to a table whose
-    // first three u32 fields (version and size) exist in every version.
+    // SAFETY: `api` is not NULL and, per this function's contract, points
+    // to a table whose first three u32 fields (version and size) exist in
+    // every version.
     let (major, minor, size) = unsafe { ((*api).abi_major, (*api).abi_minor, (*api).struct_size) };
     if major != FLB_RS_ABI_MAJOR {
         return Err((
@@ -30,7 +95,7 @@ pub(crate) fn read_api(api: *const flb_rs_host_api) -> Result<flb_rs_host_api, (
             ),
         ));
     }
-    let size = (size as usize).min(size_of::<flb_rs_host_api>());
+    let size = whole_fields((size as usize).min(size_of::<flb_rs_host_api>()));
     if size < 12 {
         return Err((
             FLB_RS_ERROR,
@@ -39,10 +104,11 @@ pub(crate) fn read_api(api: *const flb_rs_host_api) -> Result<flb_rs_host_api, (
     }
     let mut copy = MaybeUninit::<flb_rs_host_api>::zeroed();
     // SAFETY: the host's table is at least `size` bytes (its own
-    // `struct_size`, capped at ours); the destination is our own struct of
-    // at least `size` bytes. Every field is an integer or an optional
-    // function pointer, for which all-zero bytes are valid (0 / NULL), so
-    // the zeroed tail and the copied prefix make a valid value.
+    // `struct_size`, capped at ours and cut to whole fields); the
+    // destination is our own struct of at least `size` bytes. Every field
+    // is an integer or an optional function pointer, copied whole or not
+    // at all, and all-zero bytes are valid for each (0 / NULL), so the
+    // zeroed tail and the copied prefix make a valid value.
     let api = unsafe {
         std::ptr::copy_nonoverlapping(api.cast::<u8>(), copy.as_mut_ptr().cast::<u8>(), size);
         copy.assume_init()
@@ -77,9 +143,15 @@ unsafe impl Send for FfiHost {}
 unsafe impl Sync for FfiHost {}
 
 impl FfiHost {
-    pub(crate) fn new(api: flb_rs_host_api, host_ins: *mut c_void) -> FfiHost {
+    /// # Safety
+    /// `api` must be a table `read_api` returned, and `host_ins` the
+    /// pointer the host gave for this instance (NULL for messages of no
+    /// instance): every callback of the table is called with it, from any
+    /// thread, until [`FfiHost::revoke`].
+    pub(crate) unsafe fn new(api: flb_rs_host_api, host_ins: *mut c_void) -> FfiHost {
         let level = match api.log_level {
-            // SAFETY: a host callback, called with the instance it belongs to.
+            // SAFETY: a host callback, called with the instance it belongs
+            // to (this function's contract).
             Some(f) => unsafe { f(host_ins) },
             None => FLB_RS_LOG_INFO,
         };
@@ -234,5 +306,41 @@ impl Host for FfiHost {
         // instance is alive (checked under the lock); strings live until
         // the call returns.
         self.if_alive(|| unsafe { update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr()) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_list_covers_the_whole_host_table() {
+        let layout = host_api_layout();
+        let mut end = 0;
+        for &(offset, len) in &layout {
+            assert!(offset >= end, "fields out of order or overlapping");
+            end = offset + len;
+        }
+        assert_eq!(
+            end.next_multiple_of(std::mem::align_of::<flb_rs_host_api>()),
+            size_of::<flb_rs_host_api>(),
+            "a field of flb_rs_host_api is missing from host_api_fields!"
+        );
+    }
+
+    #[test]
+    fn a_size_inside_a_callback_keeps_only_whole_fields() {
+        let log = std::mem::offset_of!(flb_rs_host_api, log);
+        let ptr = size_of::<usize>();
+        assert_eq!(whole_fields(12), 12);
+        assert_eq!(whole_fields(log + ptr), log + ptr);
+        // One byte short of the second callback: only the first is whole.
+        assert_eq!(whole_fields(log + 2 * ptr - 1), log + ptr);
+        assert_eq!(whole_fields(log + 1), 12);
+        assert_eq!(whole_fields(5), 4);
+        assert_eq!(
+            whole_fields(size_of::<flb_rs_host_api>()),
+            size_of::<flb_rs_host_api>()
+        );
     }
 }

@@ -24,7 +24,17 @@ use std::ffi::{c_char, c_int, CStr};
 use std::sync::{Arc, Once};
 
 pub use abi::*;
-use boundary::{ffi_panic_boundary, write_error};
+use boundary::{ffi_panic_boundary, ErrorBuf};
+
+// What C shares between threads, checked by the compiler: Fluent Bit's
+// output workers call `flush` on one instance at once, and every thread a
+// plugin starts logs and counts through the instance's host.
+const _: () = {
+    const fn shared_between_threads<T: Send + Sync>() {}
+    shared_between_threads::<flb_rs_sdk::runtime::Instance>();
+    shared_between_threads::<host::FfiHost>();
+    shared_between_threads::<abi::flb_rs_append_fn>();
+};
 
 /// The ABI version this library speaks: `(major << 16) | minor`.
 #[no_mangle]
@@ -60,18 +70,22 @@ pub unsafe extern "C" fn flb_rs_register(
     err: *mut c_char,
     err_len: usize,
 ) -> c_int {
+    // SAFETY: this function's contract (above).
+    let err = unsafe { ErrorBuf::new(err, err_len) };
     ffi_panic_boundary!(FLB_RS_ERROR, {
-        match host::read_api(host) {
+        // SAFETY: this function's contract: `host` is NULL or a live table.
+        match unsafe { host::read_api(host) } {
             Ok(api) => {
                 install_panic_hook();
-                flb_rs_sdk::logging::set_fallback(Arc::new(host::FfiHost::new(
-                    api,
-                    std::ptr::null_mut(),
-                )));
+                // SAFETY: `api` is from `read_api`; a NULL instance is what
+                // the ABI passes to `log` and `log_level` for messages of no
+                // instance, the only calls the fallback logger makes.
+                let fallback = unsafe { host::FfiHost::new(api, std::ptr::null_mut()) };
+                flb_rs_sdk::logging::set_fallback(Arc::new(fallback));
                 FLB_RS_OK
             }
             Err((code, msg)) => {
-                write_error(err, err_len, &format!("flb-rs: {msg}"));
+                err.write(&format!("flb-rs: {msg}"));
                 code
             }
         }

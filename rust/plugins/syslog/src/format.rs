@@ -164,19 +164,26 @@ fn sd_value(out: &mut Vec<u8>, v: &[u8]) {
         out.extend_from_slice(v);
         return;
     }
-    for chunk in v.utf8_chunks() {
-        for &b in chunk.valid().as_bytes() {
-            if special(&b) {
+    repair_utf8(out, v, special);
+}
+
+/// Appends `bytes` as UTF-8: each invalid sequence becomes U+FFFD, and a
+/// backslash goes before every byte `escape` picks.
+fn repair_utf8(out: &mut Vec<u8>, bytes: &[u8], escape: impl Fn(&u8) -> bool) {
+    const FFFD: &[u8] = "\u{fffd}".as_bytes();
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid().as_bytes();
+        let mut from = 0;
+        for (i, b) in valid.iter().enumerate() {
+            if escape(b) {
+                out.extend_from_slice(&valid[from..i]);
                 out.push(b'\\');
+                from = i;
             }
-            out.push(b);
         }
+        out.extend_from_slice(&valid[from..]);
         if !chunk.invalid().is_empty() {
-            out.extend_from_slice(
-                char::REPLACEMENT_CHARACTER
-                    .encode_utf8(&mut [0; 4])
-                    .as_bytes(),
-            );
+            out.extend_from_slice(FFFD);
         }
     }
 }
@@ -237,16 +244,7 @@ fn utf8_repaired(out: &mut Vec<u8>, msg: &[u8]) {
         out.extend_from_slice(msg);
         return;
     }
-    for chunk in msg.utf8_chunks() {
-        out.extend_from_slice(chunk.valid().as_bytes());
-        if !chunk.invalid().is_empty() {
-            out.extend_from_slice(
-                char::REPLACEMENT_CHARACTER
-                    .encode_utf8(&mut [0; 4])
-                    .as_bytes(),
-            );
-        }
-    }
+    repair_utf8(out, msg, |_| false);
 }
 
 /// Cuts `buf` to at most `max` bytes without splitting a UTF-8 character

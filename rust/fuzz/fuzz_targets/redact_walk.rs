@@ -1,0 +1,74 @@
+//! Arbitrary bytes as a Fluent Bit chunk through rs_redact's walk: every
+//! decodable event's body and metadata scanned with every kind of rule
+//! (detectors, a regex, named fields and paths; mask, keep_last, hash,
+//! drop) and rewritten. No panic (the fuzzer sees what the filter's guard
+//! would hide); a record that was read whole is always rewritten; and the
+//! rewrite is final: redacting its result again finds nothing new to
+//! change (the same bytes, or no change at all).
+
+#![no_main]
+
+use std::sync::OnceLock;
+
+use flb_rs_redact::rule::Rule;
+use flb_rs_redact::walk::{rewrite, scan};
+use flb_rs_sdk::{Events, MapRef, Value, Writer};
+use libfuzzer_sys::fuzz_target;
+
+const RULES: &[&str] = &[
+    "email detector=email",
+    "card detector=card action=keep_last:4",
+    "ipv4 detector=ipv4 scope=both action=mask:<ip>",
+    "ipv6 detector=ipv6 action=mask:<ip6>",
+    "jwt detector=jwt action=hash",
+    "bearer detector=bearer action=mask:<token>",
+    "aws detector=aws_key",
+    "password detector=password action=mask:***",
+    "secret regex=secret[0-9]+ action=mask:S",
+    "named fields=token,$user['pw'],$list[1] action=mask",
+    "gone fields=drop_me,$user['gone'] scope=both action=drop",
+];
+
+fn rules() -> &'static [Rule] {
+    static R: OnceLock<Vec<Rule>> = OnceLock::new();
+    R.get_or_init(|| {
+        RULES
+            .iter()
+            .map(|l| Rule::parse(l, Some("fuzz-key")).unwrap())
+            .collect()
+    })
+}
+
+/// Redacts one root map; `None` when nothing in it changes.
+fn redact(root: &MapRef<'_>, metadata: bool) -> Option<Vec<u8>> {
+    let mut changed = vec![0u64; rules().len()];
+    let plan = scan(root, rules(), metadata, &mut changed);
+    if plan.is_empty() {
+        return None;
+    }
+    let mut w = Writer::new();
+    rewrite(root, &plan, &mut w).expect("a map that was read whole is rewritten");
+    Some(w.as_bytes().to_vec())
+}
+
+fn check(root: &MapRef<'_>, metadata: bool) {
+    let Some(once) = redact(root, metadata) else {
+        return;
+    };
+    let Ok(Value::Map(again)) = Value::from_slice(&once) else {
+        panic!("the rewrite is not one map: {once:?}");
+    };
+    if let Some(twice) = redact(&again, metadata) {
+        assert_eq!(once, twice, "redacting the result changed it again");
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    for ev in Events::new(data) {
+        let Ok(ev) = ev else { break };
+        check(&ev.body, false);
+        if let Some(m) = &ev.metadata {
+            check(m, true);
+        }
+    }
+});
