@@ -63,7 +63,8 @@
 # Fluent Bit a relay under load on both sides: it also listens with an
 # rs_syslog input in mode tcp, the sender copies every message there
 # through omfwd (as "tcp:seq=..."), and rs_syslog's output sends all of
-# it over RELP to a downstream rsyslogd imrelp, which writes the file.
+# it over RELP to a downstream rsyslogd imrelp, which writes the file
+# (both inputs with mem_buf_limit 4M, as a relay would be set up).
 # Lost and duplicates count the RELP copies; the TCP copies (never
 # acknowledged, so a reload may drop some in flight) are counted apart.
 # With HUP, the relay's RSS after interruption 5 and after the last is
@@ -171,7 +172,7 @@ receiver_conf() {
     path      $rdir
     file      out.txt
     format    template
-    template  {message}" tcp_input=''
+    template  {message}" tcp_input='' relp_limit=''
         if [ "$forward" = relp ]; then
             output="    name                rs_syslog
     match               *
@@ -181,10 +182,14 @@ receiver_conf() {
     syslog_message_key  message
     retry_limit         no_limits"
             tcp_input="[INPUT]
-    name    rs_syslog
-    mode    tcp
-    listen  127.0.0.1
-    port    $tport"
+    name           rs_syslog
+    mode           tcp
+    listen         127.0.0.1
+    port           $tport
+    mem_buf_limit  4M"
+            # A relay bounds what it holds: at the limit the RELP input
+            # stops acknowledging and the TCP input stops reading.
+            relp_limit="    mem_buf_limit  4M"
         fi
         cat > "$rdir/fluent-bit.conf" <<EOF
 [SERVICE]
@@ -197,6 +202,7 @@ receiver_conf() {
     mode    relp
     listen  127.0.0.1
     port    $port
+$relp_limit
 $tcp_input
 [OUTPUT]
 $output

@@ -459,9 +459,8 @@ impl SyslogOutput {
     ) -> FlushResult {
         // Records are formatted one at a time into `msg`, from views of the
         // chunk (no allocation per record), and leave in pieces: streams
-        // are written every PIECE bytes, datagrams one by one; only RELP,
-        // which may resume after an acknowledged prefix, keeps the chunk's
-        // messages, in one buffer.
+        // and RELP every PIECE bytes, datagrams one by one. A RELP retry
+        // sends nothing of the prefix an earlier attempt got acknowledged.
         let mut m = Message::default();
         let Scratch { msg, piece, relp } = scratch;
         let (mut count, mut truncated, mut sd_dropped, mut dropped) = (0u64, 0u64, 0usize, 0u64);
@@ -473,6 +472,13 @@ impl SyslogOutput {
         let mut bytes = 0usize;
         let mut failed: Option<SendError> = None;
         let mut issues = Issues::default();
+        let skip = match (self.wire, *fp) {
+            (Wire::Relp, Some(fp)) => self.retries.resume_point(fp),
+            _ => 0,
+        };
+        if skip > 0 {
+            log::info!("resuming a chunk after its first {skip} acknowledged messages");
+        }
         let mut records = chunk.records_until_error();
         for ev in &mut records {
             let mut rec = Issues::default();
@@ -513,7 +519,20 @@ impl SyslogOutput {
                     delivered += 1;
                     bytes += msg.len();
                 }
-                Wire::Relp => relp.push(msg),
+                // Formatted all the same, so that what is counted per
+                // message (truncated, SD left out) is the same on a retry.
+                Wire::Relp if count as usize <= skip => {}
+                Wire::Relp => {
+                    relp.push(msg);
+                    if relp.bytes.len() >= PIECE {
+                        if let Err(e) =
+                            send_relp(&mut self.sender, relp, &mut delivered, &mut bytes)
+                        {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
             }
         }
         if issues.bad_code {
@@ -546,20 +565,26 @@ impl SyslogOutput {
                     Err(e) => failed = Some(e),
                 },
                 Wire::Stream | Wire::Datagram => {}
+                // Nothing left to send (or nothing at all: every record was
+                // dropped) needs no connection.
+                Wire::Relp if relp.ends.is_empty() => {}
                 Wire::Relp => {
-                    let (r, acked, acked_bytes) = self.send_relp(chunk, fp, &relp.messages());
-                    (delivered, bytes) = (acked, acked_bytes);
-                    failed = r.err();
+                    failed = send_relp(&mut self.sender, relp, &mut delivered, &mut bytes).err();
                 }
             }
         }
         if let Some(e) = failed {
-            if !matches!(self.wire, Wire::Relp) {
-                // Remembered so that its delivery is too (see retry.rs);
-                // send_relp keeps the RELP progress itself.
-                let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
-                self.retries.failed(fp, 0, 0);
-            }
+            // Remembered so that a retry resumes after what was
+            // acknowledged (RELP), and so that its delivery is (retry.rs).
+            let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
+            let (messages, acked) = match self.wire {
+                Wire::Relp => {
+                    let messages = count as usize + self.count_messages(&mut records, &mut issues);
+                    (messages.max(skip), skip + delivered)
+                }
+                _ => (0, 0),
+            };
+            self.retries.failed(fp, messages, acked);
             if matches!(e, SendError::Connect(_)) {
                 self.metrics.connect_failures.inc(&[]);
             }
@@ -632,34 +657,43 @@ impl RelpBatch {
     }
 }
 
+/// Sends the RELP messages of `batch` and empties it; what was
+/// acknowledged is added to `delivered` (messages) and `bytes`.
+fn send_relp(
+    sender: &mut Sender,
+    batch: &mut RelpBatch,
+    delivered: &mut usize,
+    bytes: &mut usize,
+) -> Result<(), SendError> {
+    let messages = batch.messages();
+    let r = sender.send_relp(&messages);
+    let acked = match &r {
+        Ok(()) => messages.len(),
+        Err((acked, _)) => (*acked).min(messages.len()),
+    };
+    *delivered += acked;
+    *bytes += messages[..acked].iter().map(|m| m.len()).sum::<usize>();
+    batch.bytes.clear();
+    batch.ends.clear();
+    r.map_err(|(_, e)| e)
+}
+
 impl SyslogOutput {
-    /// Sends a chunk's messages over RELP, skipping those acknowledged in an
-    /// earlier attempt at the same chunk. Returns the result, and how many
-    /// messages (and bytes) this call delivered.
-    fn send_relp(
-        &mut self,
-        chunk: &Chunk<'_>,
-        fp: &mut Option<u64>,
-        messages: &[&[u8]],
-    ) -> (Result<(), SendError>, usize, usize) {
-        let skip = fp.map_or(0, |fp| self.retries.resume_point(fp, messages.len()));
-        if skip > 0 {
-            log::info!("resuming a chunk after its first {skip} acknowledged messages");
-        }
-        let rest = &messages[skip..];
-        let bytes = |n: usize| rest[..n].iter().map(|m| m.len()).sum::<usize>();
-        if rest.is_empty() {
-            // Nothing left to send (or nothing to send at all: every record
-            // was dropped): no connection needed.
-            return (Ok(()), 0, 0);
-        }
-        match self.sender.send_relp(rest) {
-            Ok(()) => (Ok(()), rest.len(), bytes(rest.len())),
-            Err((acked, e)) => {
-                let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
-                self.retries.failed(fp, messages.len(), skip + acked);
-                (Err(e), acked, bytes(acked.min(rest.len())))
-            }
-        }
+    /// Counts the messages the rest of a chunk would make (records that
+    /// are not dropped), without formatting them.
+    fn count_messages<'a>(
+        &'a self,
+        records: &mut flb_rs_sdk::event::RecordsUntilError<'a>,
+        issues: &mut Issues,
+    ) -> usize {
+        let mut m = Message::default();
+        records
+            .filter(|ev| {
+                let mut rec = Issues::default();
+                self.mapping.fill(ev, &mut m, &mut rec);
+                issues.merge(rec);
+                !(rec.no_message && self.drop_without_message)
+            })
+            .count()
     }
 }

@@ -79,11 +79,11 @@ impl Retries {
         }
     }
 
-    /// The acknowledged prefix to skip in a chunk of `messages` RELP
-    /// messages (0 when unknown).
-    pub(crate) fn resume_point(&self, fingerprint: u64, messages: usize) -> usize {
+    /// The acknowledged prefix of RELP messages to skip in a chunk (0 when
+    /// unknown).
+    pub(crate) fn resume_point(&self, fingerprint: u64) -> usize {
         match self.position(fingerprint).map(|i| self.0[i].state) {
-            Some(State::Failed { messages: m, acked }) if m == messages => acked.min(messages),
+            Some(State::Failed { acked, .. }) => acked,
             _ => 0,
         }
     }
@@ -149,14 +149,12 @@ mod tests {
         let mut r = Retries::default();
         r.failed(1, 100, 40);
         r.failed(2, 50, 10);
-        assert_eq!(r.resume_point(1, 100), 40);
-        assert_eq!(r.resume_point(2, 50), 10);
-        // Another message count is another chunk, whatever its hash.
-        assert_eq!(r.resume_point(1, 99), 0);
-        assert_eq!(r.resume_point(3, 100), 0);
+        assert_eq!(r.resume_point(1), 40);
+        assert_eq!(r.resume_point(2), 10);
+        assert_eq!(r.resume_point(3), 0);
         assert_eq!(r.unacked(), 60 + 40);
         r.failed(1, 100, 70);
-        assert_eq!(r.resume_point(1, 100), 70);
+        assert_eq!(r.resume_point(1), 70);
         assert_eq!(r.unacked(), 30 + 40);
     }
 
@@ -196,7 +194,7 @@ mod tests {
         let (mut r, t) = (Retries::default(), Instant::now());
         r.failed(1, 10, 3);
         assert!(!r.redispatched(1, 0x1000, t));
-        assert_eq!(r.resume_point(1, 10), 3);
+        assert_eq!(r.resume_point(1), 3);
     }
 
     #[test]
@@ -205,8 +203,8 @@ mod tests {
         for fp in 0..(MAX as u64 + 1) {
             r.failed(fp, 10, 5);
         }
-        assert_eq!(r.resume_point(0, 10), 0);
-        assert_eq!(r.resume_point(MAX as u64, 10), 5);
+        assert_eq!(r.resume_point(0), 0);
+        assert_eq!(r.resume_point(MAX as u64), 5);
         assert_eq!(r.0.len(), MAX);
     }
 }

@@ -472,6 +472,40 @@ fn relp_retries_of_several_chunks_each_resume_where_they_stopped() {
     assert_eq!(got, want);
 }
 
+/// A chunk larger than one piece (256 KiB of messages) goes over RELP in
+/// pieces; when the connection breaks in the second one, the gauge of what
+/// is not acknowledged counts the whole rest of the chunk, and the retry
+/// starts right after the last acknowledged message. (The receiver here
+/// closes with messages unread, so the reset may swallow the last of its
+/// acknowledgements, at most a window's worth: those are sent again.)
+#[test]
+fn relp_large_chunk_goes_in_pieces_and_resumes_after_the_acknowledged_prefix() {
+    let (port, acked) = relp_receiver(vec![7000, usize::MAX]);
+    let h = relp_output(port);
+    let a = numbered("a", 12_000);
+    assert_eq!(h.flush("t", &a), FlushResult::Retry);
+    let unacked = h.host.metric("relp_unacked", &[]).unwrap() as usize;
+    let resume = 12_000 - unacked;
+    assert!(
+        (7000 - 128..=7000).contains(&resume),
+        "{resume} acknowledged"
+    );
+    assert!(h.host.logged(
+        log::Level::Warn,
+        &format!("{resume} of its messages were written before")
+    ));
+    assert_eq!(h.flush("t", &a), FlushResult::Ok);
+    assert_eq!(h.host.metric("relp_unacked", &[]), Some(0.0));
+    drop(h);
+    let got: Vec<String> = acked.try_iter().collect();
+    let want: Vec<String> = (0..7000)
+        .chain(resume..12_000)
+        .map(|i| format!("a{i}"))
+        .collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the retry did not start at message {resume}");
+}
+
 /// Fluent Bit 3.2, when it starts to shut down, dispatches a task whose
 /// retry is running a second time (the same host buffer). That second
 /// flush of a chunk a retry just delivered sends nothing; the same bytes
