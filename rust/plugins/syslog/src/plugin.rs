@@ -424,6 +424,9 @@ impl OutputPlugin for SyslogOutput {
                 FlushResult::Retry => {}
             }
         }
+        if !self.retries.is_empty() {
+            self.retries.expire(std::time::Instant::now());
+        }
         self.metrics
             .relp_unacked
             .set(self.retries.unacked() as f64, &[]);
@@ -584,7 +587,8 @@ impl SyslogOutput {
                 }
                 _ => (0, 0),
             };
-            self.retries.failed(fp, messages, acked);
+            self.retries
+                .failed(fp, messages, acked, std::time::Instant::now());
             if matches!(e, SendError::Connect(_)) {
                 self.metrics.connect_failures.inc(&[]);
             }

@@ -27,6 +27,12 @@ const MAX: usize = 1024;
 /// comes right after it.
 const DELIVERED_KEEP: Duration = Duration::from_secs(10);
 
+/// How long a chunk whose flush failed is remembered without coming back:
+/// Fluent Bit gives a chunk up after its retry_limit without telling the
+/// output, and waits at most scheduler.cap (2,000 s by default) between
+/// two retries.
+const FAILED_KEEP: Duration = Duration::from_secs(3600);
+
 pub(crate) fn fingerprint(chunk: &Chunk<'_>) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -39,7 +45,11 @@ pub(crate) fn fingerprint(chunk: &Chunk<'_>) -> u64 {
 enum State {
     /// The last flush failed after `acked` of its `messages` RELP
     /// messages were acknowledged (0 and 0 for other transports).
-    Failed { messages: usize, acked: usize },
+    Failed {
+        messages: usize,
+        acked: usize,
+        at: Instant,
+    },
     /// Delivered by a retry, from the host buffer at `origin`.
     Delivered { origin: usize, at: Instant },
 }
@@ -90,8 +100,16 @@ impl Retries {
 
     /// The chunk's flush failed; `acked` of its `messages` RELP messages
     /// are acknowledged so far.
-    pub(crate) fn failed(&mut self, fingerprint: u64, messages: usize, acked: usize) {
-        self.set(fingerprint, State::Failed { messages, acked });
+    pub(crate) fn failed(&mut self, fingerprint: u64, messages: usize, acked: usize, now: Instant) {
+        self.expire(now);
+        self.set(
+            fingerprint,
+            State::Failed {
+                messages,
+                acked,
+                at: now,
+            },
+        );
     }
 
     /// The chunk was delivered. Remembered only when it was in retry:
@@ -121,10 +139,12 @@ impl Retries {
         }
     }
 
-    fn expire(&mut self, now: Instant) {
+    /// Forgets delivered chunks after DELIVERED_KEEP, failed ones after
+    /// FAILED_KEEP.
+    pub(crate) fn expire(&mut self, now: Instant) {
         self.0.retain(|e| match e.state {
             State::Delivered { at, .. } => now.saturating_duration_since(at) < DELIVERED_KEEP,
-            State::Failed { .. } => true,
+            State::Failed { at, .. } => now.saturating_duration_since(at) < FAILED_KEEP,
         });
     }
 
@@ -133,7 +153,9 @@ impl Retries {
         self.0
             .iter()
             .map(|e| match e.state {
-                State::Failed { messages, acked } => messages - acked.min(messages),
+                State::Failed {
+                    messages, acked, ..
+                } => messages - acked.min(messages),
                 State::Delivered { .. } => 0,
             })
             .sum()
@@ -146,14 +168,14 @@ mod tests {
 
     #[test]
     fn a_retry_resumes_after_the_acknowledged_prefix_of_its_own_chunk() {
-        let mut r = Retries::default();
-        r.failed(1, 100, 40);
-        r.failed(2, 50, 10);
+        let (mut r, t) = (Retries::default(), Instant::now());
+        r.failed(1, 100, 40, t);
+        r.failed(2, 50, 10, t);
         assert_eq!(r.resume_point(1), 40);
         assert_eq!(r.resume_point(2), 10);
         assert_eq!(r.resume_point(3), 0);
         assert_eq!(r.unacked(), 60 + 40);
-        r.failed(1, 100, 70);
+        r.failed(1, 100, 70, t);
         assert_eq!(r.resume_point(1), 70);
         assert_eq!(r.unacked(), 30 + 40);
     }
@@ -161,7 +183,7 @@ mod tests {
     #[test]
     fn a_second_dispatch_of_a_delivered_retry_is_recognised_once() {
         let (mut r, t) = (Retries::default(), Instant::now());
-        r.failed(1, 100, 40);
+        r.failed(1, 100, 40, t);
         r.delivered(1, 0x1000, t);
         assert_eq!(r.unacked(), 0);
         assert!(r.redispatched(1, 0x1000, t + Duration::from_millis(5)));
@@ -173,17 +195,17 @@ mod tests {
     #[test]
     fn the_same_bytes_from_another_buffer_or_later_are_sent_again() {
         let (mut r, t) = (Retries::default(), Instant::now());
-        r.failed(1, 10, 0);
+        r.failed(1, 10, 0, t);
         r.delivered(1, 0x1000, t);
         assert!(!r.redispatched(1, 0x2000, t));
-        r.failed(1, 10, 0);
+        r.failed(1, 10, 0, t);
         r.delivered(1, 0x1000, t);
         assert!(!r.redispatched(1, 0x1000, t + DELIVERED_KEEP));
         // A chunk that never failed is not remembered when delivered.
         r.delivered(7, 0x1000, t);
         assert!(!r.redispatched(7, 0x1000, t));
         // Neither is one forgotten.
-        r.failed(8, 10, 0);
+        r.failed(8, 10, 0, t);
         r.forget(8);
         r.delivered(8, 0x1000, t);
         assert!(r.is_empty());
@@ -192,16 +214,27 @@ mod tests {
     #[test]
     fn still_failing_chunks_are_not_taken_for_delivered_ones() {
         let (mut r, t) = (Retries::default(), Instant::now());
-        r.failed(1, 10, 3);
+        r.failed(1, 10, 3, t);
         assert!(!r.redispatched(1, 0x1000, t));
         assert_eq!(r.resume_point(1), 3);
     }
 
     #[test]
+    fn a_failed_chunk_that_never_comes_back_is_forgotten() {
+        let (mut r, t) = (Retries::default(), Instant::now());
+        r.failed(1, 10, 4, t);
+        r.failed(2, 10, 4, t + FAILED_KEEP / 2);
+        r.expire(t + FAILED_KEEP);
+        assert_eq!(r.resume_point(1), 0);
+        assert_eq!(r.resume_point(2), 4);
+        assert_eq!(r.unacked(), 6);
+    }
+
+    #[test]
     fn the_oldest_is_forgotten_past_the_bound() {
-        let mut r = Retries::default();
+        let (mut r, t) = (Retries::default(), Instant::now());
         for fp in 0..(MAX as u64 + 1) {
-            r.failed(fp, 10, 5);
+            r.failed(fp, 10, 5, t);
         }
         assert_eq!(r.resume_point(0), 0);
         assert_eq!(r.resume_point(MAX as u64), 5);
