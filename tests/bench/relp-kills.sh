@@ -67,8 +67,8 @@
 # (both inputs with mem_buf_limit 4M, as a relay would be set up).
 # Lost and duplicates count the RELP copies; the TCP copies (never
 # acknowledged, so a reload may drop some in flight) are counted apart.
-# With HUP, the relay's RSS after interruption 5 and after the last is
-# printed too.
+# With RELP_KILLS_SIGNAL=HUP, the RSS of the Fluent Bit receiver (or
+# relay) after interruption 5 and after the last is printed too.
 set -euo pipefail
 
 bin=${1:?usage: $0 FLB_BIN [RECORDS] [KILLS]}
@@ -459,8 +459,9 @@ for sender in $senders; do
         echo "$sender: TCP copies received: $(cat "$work/$sender/receiver/missing.tcp") of $r"
     fi
     if [ -f "$work/$sender/rss" ]; then
-        { read -r k1 r1; read -r k2 r2; } < "$work/$sender/rss"
-        echo "$sender: relay RSS after interruption $k1: $r1 kB, after interruption $k2: $r2 kB"
+        # One line when the last interruption is the fifth.
+        first=$(head -1 "$work/$sender/rss") last=$(tail -1 "$work/$sender/rss")
+        echo "$sender: Fluent Bit's RSS after interruption ${first% *}: ${first#* } kB, after interruption ${last% *}: ${last#* } kB"
     fi
     if [ -n "$max_dups" ] && { [ "$l" -gt 0 ] || [ "$d" -gt "$max_dups" ] || [ "$k" -lt "$kills" ]; }; then
         echo "$sender: $l lost, $d duplicates (at most $max_dups allowed), $k of $kills kills" >&2
