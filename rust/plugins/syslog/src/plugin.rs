@@ -393,7 +393,6 @@ impl OutputPlugin for SyslogOutput {
     }
 
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
-        // The buffers are kept from one flush to the next.
         // Chunks are hashed only while some chunk is in retry, or when
         // this one fails.
         let mut fp = (!self.retries.is_empty()).then(|| fingerprint(chunk));
@@ -410,6 +409,7 @@ impl OutputPlugin for SyslogOutput {
                 return FlushResult::Ok;
             }
         }
+        // The buffers are kept from one flush to the next.
         let mut scratch = std::mem::take(&mut self.scratch);
         let r = self.flush_with(chunk, &mut scratch, &mut fp);
         scratch.clear();
