@@ -19,8 +19,10 @@
 # Bit's flush interval in seconds: a run ends at the first flush after tail
 # has read the file, so with 1 s the messages/s of a fast output are
 # rounded to whole flush ticks; FLUSH=0.2 shows the outputs' own pace more
-# closely. Needs python3. Uses only
-# 127.0.0.1 and high ports; every run is bounded (120 s).
+# closely. The null row's messages/s is the input's own pace (RECORDS over
+# the time tail took to read the file): the most any output can reach in
+# this pipeline. Needs python3. Uses only 127.0.0.1 and high ports; every
+# run is bounded (120 s).
 set -euo pipefail
 
 bin=${1:?usage: $0 FLB_BIN [RECORDS] [ROUNDS]}
@@ -91,7 +93,8 @@ run() {
            port=$(cat "$work/port")
            args=(-o "$out" -m '*' -p mode=tcp -p host=127.0.0.1 -p port="$port" "${keys[@]}") ;;
     esac
-    local start=$SECONDS
+    local start=$SECONDS t0 took=0
+    t0=$(date +%s.%N)
     "$bin" -q -f "$flush" -R "$work/parsers.conf" 2> /dev/null \
         -i tail -p path="$work/in.log" -p read_from_head=on -p parser=json \
         -p file_cache_advise=off -p buffer_max_size=1M -p mem_buf_limit=64M \
@@ -109,6 +112,9 @@ run() {
             [ "$pos" -ge "$size" ] && break
             sleep 0.02
         done
+        # How long tail took to read the file: no output can deliver
+        # faster than this (the null row's messages/s).
+        took=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }')
         sleep "$(awk -v f="$flush" 'BEGIN { print f + 0.5 }')" # the last chunk's flush into null
     else
         wait "$rpid" || true
@@ -117,12 +123,11 @@ run() {
     cpu=$(awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' /proc/"$fb"/stat)
     rss=$(awk '/^VmHWM:/ { print $2 }' /proc/"$fb"/status)
     kill -TERM "$fb"; wait "$fb" 2> /dev/null || true
-    local secs=0
     if [ "$out" != null ]; then
-        read -r got secs < "$work/recv"
+        read -r got took < "$work/recv"
         [ "$got" -ge "$records" ] || { echo "$out: only $got of $records messages arrived" >&2; exit 1; }
     fi
-    echo "$secs $cpu $rss"
+    echo "$took $cpu $rss"
 }
 
 declare -A secs cpu rss
@@ -145,7 +150,9 @@ for out in syslog rs_syslog; do
     mrss[$out]=$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }')
     printf '%-10s %12s %10s %10s %12s\n' "$out" "${rate[$out]}" "$c" "${ocpu[$out]}" "${mrss[$out]}"
 done
-printf '%-10s %12s %10s %10s %12s\n' null - "$m_null_cpu" - "$(echo "${rss[null]}" | median | awk '{ printf "%.1f", $1 / 1024 }')"
+m_null_secs=$(echo "${secs[null]}" | median)
+printf '%-10s %12s %10s %10s %12s\n' null "$(awk -v n="$records" -v s="$m_null_secs" 'BEGIN { printf "%.0f", n / s }')" \
+    "$m_null_cpu" - "$(echo "${rss[null]}" | median | awk '{ printf "%.1f", $1 / 1024 }')"
 awk -v a="${rate[rs_syslog]}" -v b="${rate[syslog]}" -v c="${ocpu[rs_syslog]}" -v d="${ocpu[syslog]}" \
     -v e="${mrss[rs_syslog]}" -v f="${mrss[syslog]}" 'BEGIN {
     printf "rs_syslog / syslog: %.2fx messages/s, %.2fx output CPU, %+.1f MB peak RSS\n", a / b, (d > 0 ? c / d : 0), e - f }'

@@ -474,10 +474,11 @@ impl<'a> Reader<'a> {
     /// Steps over the children of a container, however deeply nested,
     /// without recursion: one counter holds how many values are still owed.
     ///
-    /// Every flush walks every record this way at least once, so the
-    /// markers that make up nearly all of Fluent Bit's records (fixints,
-    /// nil and booleans, fixstrs, fixmaps and fixarrays) are stepped over
-    /// here directly; the rest go through `head`.
+    /// Every flush walks every record this way at least once, so every
+    /// value whose marker alone gives its size (fixints, nil and booleans,
+    /// fixstrs, fixmaps and fixarrays, fixed-width numbers, fixexts, the
+    /// timestamps) is stepped over with one lookup in `STEP`, and str8 and
+    /// bin8 (log lines) with their length byte; the rest go through `head`.
     fn skip_children(&mut self, mut pending: usize) -> Result<(), DecodeError> {
         let buf = self.buf;
         let mut pos = self.pos;
@@ -493,36 +494,33 @@ impl<'a> Reader<'a> {
             }
             pending -= 1;
             let b = buf[pos];
-            match b {
-                0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => pos += 1,
-                0xa0..=0xbf => {
-                    let end = pos + 1 + usize::from(b & 0x1f);
-                    if end > buf.len() {
-                        self.pos = pos + 1;
-                        return Err(self.error(DecodeErrorKind::Truncated));
+            let step = STEP[usize::from(b)];
+            let end = if step != 0 {
+                pending += usize::from(step >> 8);
+                pos + usize::from(step & 0xff)
+            } else if b == 0xd9 || b == 0xc4 {
+                // str8 and bin8: log lines longer than a fixstr.
+                match buf.get(pos + 1) {
+                    Some(&n) => pos + 2 + usize::from(n),
+                    None => buf.len() + 1,
+                }
+            } else {
+                self.pos = pos;
+                match self.head()? {
+                    Head::Payload { len } => {
+                        self.take(len)?;
                     }
-                    pos = end;
+                    Head::Array(n) => pending = pending.saturating_add(n),
+                    Head::Map(n) => pending = pending.saturating_add(n.saturating_mul(2)),
                 }
-                0x80..=0x8f => {
-                    pos += 1;
-                    pending += 2 * usize::from(b & 0x0f);
-                }
-                0x90..=0x9f => {
-                    pos += 1;
-                    pending += usize::from(b & 0x0f);
-                }
-                _ => {
-                    self.pos = pos;
-                    match self.head()? {
-                        Head::Payload { len } => {
-                            self.take(len)?;
-                        }
-                        Head::Array(n) => pending = pending.saturating_add(n),
-                        Head::Map(n) => pending = pending.saturating_add(n.saturating_mul(2)),
-                    }
-                    pos = self.pos;
-                }
+                pos = self.pos;
+                continue;
+            };
+            if end > buf.len() {
+                self.pos = pos + 1;
+                return Err(self.error(DecodeErrorKind::Truncated));
             }
+            pos = end;
         }
         self.pos = pos;
         Ok(())
@@ -618,6 +616,35 @@ impl<'a> Reader<'a> {
         }
     }
 }
+
+/// How `skip_children` steps over a value that its marker alone
+/// describes: the low byte is the value's whole size in bytes, the high
+/// byte how many children follow it (a fixmap's keys and values, a
+/// fixarray's items). 0: read the length fields (`Reader::head`).
+const STEP: [u16; 256] = {
+    let mut t = [0u16; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = match b {
+            0x00..=0x7f | 0xc0 | 0xc2 | 0xc3 | 0xe0..=0xff => 1,
+            0x80..=0x8f => 1 | ((2 * (b as u16 & 0x0f)) << 8),
+            0x90..=0x9f => 1 | ((b as u16 & 0x0f) << 8),
+            0xa0..=0xbf => 1 + (b as u16 & 0x1f),
+            0xcc | 0xd0 => 2,
+            0xcd | 0xd1 => 3,
+            0xce | 0xd2 | 0xca => 5,
+            0xcf | 0xd3 | 0xcb => 9,
+            0xd4 => 3,
+            0xd5 => 4,
+            0xd6 => 6,
+            0xd7 => 10,
+            0xd8 => 18,
+            _ => 0,
+        };
+        b += 1;
+    }
+    t
+};
 
 /// Builds a scalar from its marker and payload (lengths already checked).
 fn scalar(marker: rmp::Marker, p: &[u8]) -> Value<'_> {

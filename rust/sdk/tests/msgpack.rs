@@ -109,6 +109,30 @@ fn every_truncation_of_a_valid_buffer_is_an_error() {
     }
 }
 
+/// Stepping over a value inside a container (a table per marker byte)
+/// and reading it alone (its length fields) agree on its size, or both
+/// fail, for every marker byte: the two paths cannot drift apart.
+#[test]
+fn stepping_over_a_child_and_reading_it_agree_for_every_marker() {
+    for marker in 0..=255u8 {
+        for fill in [0x00u8, 0x01, 0x05] {
+            let alone: Vec<u8> = std::iter::once(marker).chain([fill; 40]).collect();
+            let mut r = Reader::new(&alone);
+            let read = r.read_value().map(|_| r.position());
+            // The same value as the only item of an array (a fixarray,
+            // whose items are stepped over).
+            let nested: Vec<u8> = [0x91].into_iter().chain(alone.iter().copied()).collect();
+            let mut r = Reader::new(&nested);
+            let stepped = r.read_value().map(|_| r.position() - 1);
+            match (read, stepped) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "marker {marker:#04x}, fill {fill:#04x}"),
+                (Err(a), Err(b)) => assert_eq!(a.kind, b.kind, "marker {marker:#04x}"),
+                (a, b) => panic!("marker {marker:#04x}, fill {fill:#04x}: {a:?} vs {b:?}"),
+            }
+        }
+    }
+}
+
 #[test]
 fn reserved_marker_is_an_error_with_its_offset() {
     let e = Value::from_slice(&[0x92, 0x01, 0xc1]).unwrap_err();
