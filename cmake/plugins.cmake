@@ -1,6 +1,6 @@
 # The Rust plugins of libflb_rs.a, as Fluent Bit must know them when it is
 # configured: "kind:name:cargo-feature". Kept in step with
-# rust/ffi/src/plugins.rs (a test of the flb-rs crate compares the two).
+# rust/ffi/src/plugins.rs (a test of the flb-rs-ffi crate compares the two).
 set(FLB_RS_PLUGIN_LIST
   "input:rs_example_gen:example"
   "filter:rs_example_set:example"

@@ -10,7 +10,7 @@ use flb_rs_sdk::{OnFailure, PluginEntry, PluginKind};
 
 use crate::abi::*;
 use crate::callbacks;
-use crate::plugins::PLUGINS;
+use crate::plugins;
 
 pub(crate) struct Table {
     pub plugins: Vec<flb_rs_plugin>,
@@ -38,7 +38,7 @@ pub(crate) fn entry_of(plugin: *const flb_rs_plugin) -> Option<&'static PluginEn
         .plugins
         .iter()
         .position(|p| std::ptr::eq(p, plugin))
-        .map(|i| &PLUGINS[i])
+        .map(|i| plugins::all()[i])
 }
 
 fn build() -> Table {
@@ -53,7 +53,7 @@ fn build() -> Table {
     };
     let mut plugins = Vec::new();
     let mut keys = Vec::new();
-    for e in PLUGINS {
+    for e in plugins::all() {
         let k: Vec<flb_rs_config_key> = e
             .keys
             .iter()

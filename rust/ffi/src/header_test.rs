@@ -23,6 +23,6 @@ fn header_matches_the_rust_source() {
     let current = std::fs::read_to_string(&header).unwrap_or_default();
     assert!(
         current == generated,
-        "include/flb_rs.h is out of date with rust/ffi: run `FLB_RS_BLESS=1 cargo test -p flb-rs header` and commit it"
+        "include/flb_rs.h is out of date with rust/ffi: run `FLB_RS_BLESS=1 cargo test -p flb-rs-ffi header` and commit it"
     );
 }

@@ -1,8 +1,10 @@
-//! `flb-rs`: the one static library that carries every Rust plugin into
-//! Fluent Bit, and its C ABI.
+//! `flb-rs-ffi`: the C ABI through which Fluent Bit's shim reaches every
+//! Rust plugin. The static library Fluent Bit links (rust/staticlib, or the
+//! crate FlbRust.cmake generates for plugin crates from elsewhere) is this
+//! crate plus the list of its plugins.
 //!
-//! This crate is the only place with `unsafe` and exported symbols; every
-//! exported name starts with `flb_rs_`. The plugins and the SDK behind them
+//! This crate is the only place with `unsafe` and exported functions;
+//! every exported name starts with `flb_rs_`. The plugins and the SDK behind them
 //! are safe Rust. The header `include/flb_rs.h` is generated from this crate
 //! by cbindgen and checked in; `include/README.md` states the ABI's rules.
 

@@ -4,7 +4,7 @@
 
 use flb_rs_sdk::PluginKind;
 
-use crate::plugins::PLUGINS;
+use crate::plugins::IN_TREE as PLUGINS;
 
 /// Whether a cargo feature of this crate is on in this build. A feature
 /// missing here fails the test, so a new plugin crate is noticed.
