@@ -22,6 +22,14 @@
 #   FLB_RUST_TARGET_DIR cargo's target directory (default: flb-rust-target in
 #                       the build directory); builds of the same features and
 #                       profile may share one, so Rust is compiled once
+#   FLB_RUST_PLUGIN_CRATES directories of plugin crates kept outside flb-rust
+#                       (semicolon or comma separated), linked into the same
+#                       library with the in-tree plugins (FlbRustPluginCrates.cmake)
+#   FLB_RUST_PLUGIN_LOCK the Cargo.lock of that combined build: used with
+#                       --locked when the file exists, written there by the
+#                       first build when it does not
+#   FLB_RUST_VENDOR_DIR crates vendored with `cargo vendor`: cargo reads them
+#                       instead of crates.io, offline
 
 include_guard(GLOBAL)
 
@@ -33,6 +41,8 @@ set(FLB_RS_ROOT "${_flb_rs_root}" CACHE INTERNAL "flb-rust source directory")
 set(FLB_RS_MIN_RUST "1.85.0")
 
 include("${CMAKE_CURRENT_LIST_DIR}/plugins.cmake")
+# Plugin ids, and plugin crates from elsewhere (FLB_RUST_PLUGIN_CRATES).
+include("${CMAKE_CURRENT_LIST_DIR}/FlbRustPluginCrates.cmake")
 
 # ---- toolchain ----------------------------------------------------------
 
@@ -60,9 +70,12 @@ endif()
 # ---- profile, target, offline --------------------------------------------
 
 set(FLB_RUST_FEATURES "example,syslog,redact" CACHE STRING "Cargo features of flb-rs: the Rust plugins to link")
+set(FLB_RUST_PLUGIN_CRATES "" CACHE STRING "Directories of plugin crates from outside flb-rust to link too")
+set(FLB_RUST_PLUGIN_LOCK "" CACHE FILEPATH "Cargo.lock of the build with FLB_RUST_PLUGIN_CRATES (used with --locked once it exists)")
+set(FLB_RUST_VENDOR_DIR "" CACHE PATH "Directory of crates vendored with cargo vendor (implies offline)")
 set(FLB_RUST_PROFILE "" CACHE STRING "Cargo profile for flb-rs (empty: from CMAKE_BUILD_TYPE)")
 set(FLB_RUST_TARGET "" CACHE STRING "Rust target triple (empty: host, or derived when cross-compiling)")
-if(EXISTS "${FLB_RS_ROOT}/vendor")
+if(EXISTS "${FLB_RS_ROOT}/vendor" OR FLB_RUST_VENDOR_DIR)
   set(_flb_rs_offline_default On)
 else()
   set(_flb_rs_offline_default Off)
@@ -108,18 +121,75 @@ set(FLB_RUST_TARGET_DIR "${CMAKE_BINARY_DIR}/flb-rust-target" CACHE PATH
   "Cargo target directory of the Rust plugins (may be shared by builds of the same features)")
 set(_flb_rs_target_dir "${FLB_RUST_TARGET_DIR}")
 set(_flb_rs_env "CARGO_TARGET_DIR=${_flb_rs_target_dir}")
-set(_flb_rs_args build --manifest-path "${FLB_RS_ROOT}/Cargo.toml" --locked
-                 --profile "${_flb_rs_profile}" -p flb-rs --no-default-features)
 string(REPLACE ";" "," _flb_rs_features "${FLB_RUST_FEATURES}")
-if(_flb_rs_features)
-  list(APPEND _flb_rs_args --features "${_flb_rs_features}")
+# Plugin crates from elsewhere: a generated crate links them with
+# flb-rs-ffi (FlbRustPluginCrates.cmake); without them, rust/staticlib.
+set(FLB_RS_EXTERNAL_PLUGIN_LIST "")
+set(_flb_rs_extra_sources "")
+set(_flb_rs_after_build "")
+set(_flb_rs_workdir "${FLB_RS_ROOT}")
+if(FLB_RUST_PLUGIN_CRATES)
+  flb_rust_read_plugin_crates(_flb_rs_ext "${FLB_RUST_PLUGIN_CRATES}" "${FLB_RUST_CARGO}"
+                              "${FLB_RS_ROOT}" "${FLB_RUST_OFFLINE}")
+  set(FLB_RS_EXTERNAL_PLUGIN_LIST "${_flb_rs_ext_PLUGINS}")
+  # In the target directory, named after what it is made of: builds that
+  # share a target directory and link the same crates with the same
+  # features share one generated crate, so Rust is compiled once for them.
+  get_filename_component(_flb_rs_real_root "${FLB_RS_ROOT}" REALPATH)
+  string(SHA256 _flb_rs_bundle_id
+    "${_flb_rs_real_root};${_flb_rs_ext_DIRS};${_flb_rs_features}")
+  string(SUBSTRING "${_flb_rs_bundle_id}" 0 12 _flb_rs_bundle_id)
+  set(_flb_rs_bundle "${_flb_rs_target_dir}/flb-rust-bundle-${_flb_rs_bundle_id}")
+  file(MAKE_DIRECTORY "${_flb_rs_bundle}")
+  flb_rust_generate_bundle("${_flb_rs_bundle}" "${FLB_RS_ROOT}" _flb_rs_ext "${_flb_rs_features}")
+  # The combined lock file: the one given, with --locked; otherwise seeded
+  # from flb-rust's (the in-tree crates keep their tested versions) and
+  # completed by cargo, then written where FLB_RUST_PLUGIN_LOCK says.
+  set(_flb_rs_locked "")
+  if(FLB_RUST_PLUGIN_LOCK AND EXISTS "${FLB_RUST_PLUGIN_LOCK}")
+    configure_file("${FLB_RUST_PLUGIN_LOCK}" "${_flb_rs_bundle}/Cargo.lock" COPYONLY)
+    set(_flb_rs_locked --locked)
+    list(APPEND _flb_rs_extra_sources "${FLB_RUST_PLUGIN_LOCK}")
+  else()
+    if(NOT EXISTS "${_flb_rs_bundle}/Cargo.lock")
+      configure_file("${FLB_RS_ROOT}/Cargo.lock" "${_flb_rs_bundle}/Cargo.lock" COPYONLY)
+    endif()
+    if(FLB_RUST_PLUGIN_LOCK)
+      set(_flb_rs_after_build COMMAND "${CMAKE_COMMAND}" -E copy_if_different
+          "${_flb_rs_bundle}/Cargo.lock" "${FLB_RUST_PLUGIN_LOCK}")
+      message(STATUS "flb-rust: ${FLB_RUST_PLUGIN_LOCK} does not exist yet: the first build "
+                     "writes the plugin crates' lock file there; later builds use it with --locked")
+    else()
+      message(STATUS "flb-rust: the plugin crates are built without a lock file of their own "
+                     "(set FLB_RUST_PLUGIN_LOCK for reproducible --locked builds)")
+    endif()
+  endif()
+  set(_flb_rs_args build --manifest-path "${_flb_rs_bundle}/Cargo.toml" ${_flb_rs_locked}
+                   --profile "${_flb_rs_profile}" -p flb-rs-bundle)
+  set(_flb_rs_libname "libflb_rs_bundle.a")
+  set(_flb_rs_workdir "${_flb_rs_bundle}")
+  list(APPEND _flb_rs_extra_sources ${_flb_rs_ext_SOURCES}
+       "${_flb_rs_bundle}/Cargo.toml" "${_flb_rs_bundle}/lib.rs")
+else()
+  set(_flb_rs_args build --manifest-path "${FLB_RS_ROOT}/Cargo.toml" --locked
+                   --profile "${_flb_rs_profile}" -p flb-rs --no-default-features)
+  if(_flb_rs_features)
+    list(APPEND _flb_rs_args --features "${_flb_rs_features}")
+  endif()
+  set(_flb_rs_libname "libflb_rs.a")
+endif()
+if(FLB_RUST_VENDOR_DIR)
+  get_filename_component(_flb_rs_vendor "${FLB_RUST_VENDOR_DIR}" ABSOLUTE)
+  list(APPEND _flb_rs_args
+    --config "source.crates-io.replace-with='flb-rust-vendored'"
+    --config "source.flb-rust-vendored.directory='${_flb_rs_vendor}'")
 endif()
 if(FLB_RUST_OFFLINE)
   list(APPEND _flb_rs_args --offline)
 endif()
 if(_flb_rs_triple)
   list(APPEND _flb_rs_args --target "${_flb_rs_triple}")
-  set(_flb_rs_lib "${_flb_rs_target_dir}/${_flb_rs_triple}/${_flb_rs_profile_dir}/libflb_rs.a")
+  set(_flb_rs_lib "${_flb_rs_target_dir}/${_flb_rs_triple}/${_flb_rs_profile_dir}/${_flb_rs_libname}")
   # cargo links nothing for a staticlib, but build scripts of dependencies
   # may compile C: give them the same cross compiler as Fluent Bit.
   string(TOUPPER "${_flb_rs_triple}" _flb_rs_triple_env)
@@ -129,7 +199,7 @@ if(_flb_rs_triple)
     "CC_${_flb_rs_triple}=${CMAKE_C_COMPILER}"
     "AR_${_flb_rs_triple}=${CMAKE_AR}")
 else()
-  set(_flb_rs_lib "${_flb_rs_target_dir}/${_flb_rs_profile_dir}/libflb_rs.a")
+  set(_flb_rs_lib "${_flb_rs_target_dir}/${_flb_rs_profile_dir}/${_flb_rs_libname}")
 endif()
 
 message(STATUS "flb-rust: Rust plugins from ${FLB_RS_ROOT}")
@@ -141,6 +211,9 @@ endif()
 message(STATUS "flb-rust: rustc ${_flb_rs_rustc_semver}, profile ${_flb_rs_profile}, "
                "target ${_flb_rs_shown_target}, features '${_flb_rs_features}', "
                "offline ${FLB_RUST_OFFLINE}")
+if(FLB_RUST_PLUGIN_CRATES)
+  message(STATUS "flb-rust: plugin crates ${FLB_RUST_PLUGIN_CRATES}")
+endif()
 
 # ---- the static library -------------------------------------------------
 
@@ -151,13 +224,15 @@ file(GLOB_RECURSE _flb_rs_sources CONFIGURE_DEPENDS
 # The fuzz crate is not part of the library, and its target directory is
 # large: neither is a reason to rebuild.
 list(FILTER _flb_rs_sources EXCLUDE REGEX "/rust/fuzz/")
-list(APPEND _flb_rs_sources "${FLB_RS_ROOT}/Cargo.toml" "${FLB_RS_ROOT}/Cargo.lock")
+list(APPEND _flb_rs_sources "${FLB_RS_ROOT}/Cargo.toml" "${FLB_RS_ROOT}/Cargo.lock"
+     ${_flb_rs_extra_sources})
 
 add_custom_command(
   OUTPUT "${_flb_rs_lib}"
   COMMAND "${CMAKE_COMMAND}" -E env ${_flb_rs_env} "${FLB_RUST_CARGO}" ${_flb_rs_args}
+  ${_flb_rs_after_build}
   DEPENDS ${_flb_rs_sources}
-  WORKING_DIRECTORY "${FLB_RS_ROOT}"
+  WORKING_DIRECTORY "${_flb_rs_workdir}"
   COMMENT "flb-rust: cargo build (${_flb_rs_profile})"
   USES_TERMINAL
   VERBATIM)
@@ -219,19 +294,6 @@ endif()
 
 # ---- plugins --------------------------------------------------------------
 
-# A plugin's id in CMake and in C symbols: Fluent Bit's own convention
-# (in_syslog, filter_lua, out_syslog), so that an input and an output may
-# share a name, as rs_syslog does. Users see only the name.
-function(flb_rust_plugin_id kind name out_id)
-  if(kind STREQUAL "input")
-    set(${out_id} "in_${name}" PARENT_SCOPE)
-  elseif(kind STREQUAL "filter")
-    set(${out_id} "filter_${name}" PARENT_SCOPE)
-  else()
-    set(${out_id} "out_${name}" PARENT_SCOPE)
-  endif()
-endfunction()
-
 # Writes the directory Fluent Bit's REGISTER_*_PLUGIN("id=dir") adds for
 # one Rust plugin: the generated plugin struct and its FLB_PLUGIN target.
 function(flb_rust_plugin_dir kind name out_dir)
@@ -248,26 +310,42 @@ function(flb_rust_plugin_dir kind name out_dir)
   set(${out_dir} "${dir}" PARENT_SCOPE)
 endfunction()
 
-# Registers every plugin of FLB_RS_PLUGIN_LIST whose feature is enabled.
+# The enabled plugins, "kind:name" each: the in-tree ones of
+# FLB_RS_PLUGIN_LIST whose feature is on, then the plugin crates' (whose
+# names are checked against the others and Fluent Bit's own).
+function(flb_rust_enabled_plugins out)
+  string(REPLACE "," ";" features "${FLB_RUST_FEATURES}")
+  set(enabled "")
+  foreach(entry ${FLB_RS_PLUGIN_LIST})
+    string(REPLACE ":" ";" parts "${entry}")
+    list(GET parts 0 kind)
+    list(GET parts 1 name)
+    list(GET parts 2 feature)
+    if(feature IN_LIST features)
+      list(APPEND enabled "${kind}:${name}")
+    endif()
+  endforeach()
+  flb_rust_check_plugin_names("${enabled}" "${FLB_RS_EXTERNAL_PLUGIN_LIST}" "${PROJECT_SOURCE_DIR}")
+  list(APPEND enabled ${FLB_RS_EXTERNAL_PLUGIN_LIST})
+  set(${out} "${enabled}" PARENT_SCOPE)
+endfunction()
+
+# Registers every enabled plugin.
 macro(flb_rust_register_plugins)
-  string(REPLACE "," ";" _flb_rs_feature_list "${FLB_RUST_FEATURES}")
-  foreach(_flb_rs_entry ${FLB_RS_PLUGIN_LIST})
+  flb_rust_enabled_plugins(_flb_rs_enabled)
+  foreach(_flb_rs_entry ${_flb_rs_enabled})
     string(REPLACE ":" ";" _flb_rs_parts "${_flb_rs_entry}")
     list(GET _flb_rs_parts 0 _flb_rs_kind)
     list(GET _flb_rs_parts 1 _flb_rs_name)
-    list(GET _flb_rs_parts 2 _flb_rs_feature)
-    list(FIND _flb_rs_feature_list "${_flb_rs_feature}" _flb_rs_on)
-    if(_flb_rs_on GREATER -1)
-      flb_rust_plugin_dir(${_flb_rs_kind} ${_flb_rs_name} _flb_rs_dir)
-      flb_rust_plugin_id(${_flb_rs_kind} ${_flb_rs_name} _flb_rs_id)
-      message(STATUS "flb-rust: ${_flb_rs_kind} plugin ${_flb_rs_name}")
-      if(_flb_rs_kind STREQUAL "input")
-        REGISTER_IN_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
-      elseif(_flb_rs_kind STREQUAL "filter")
-        REGISTER_FILTER_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
-      else()
-        REGISTER_OUT_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
-      endif()
+    flb_rust_plugin_dir(${_flb_rs_kind} ${_flb_rs_name} _flb_rs_dir)
+    flb_rust_plugin_id(${_flb_rs_kind} ${_flb_rs_name} _flb_rs_id)
+    message(STATUS "flb-rust: ${_flb_rs_kind} plugin ${_flb_rs_name}")
+    if(_flb_rs_kind STREQUAL "input")
+      REGISTER_IN_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
+    elseif(_flb_rs_kind STREQUAL "filter")
+      REGISTER_FILTER_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
+    else()
+      REGISTER_OUT_PLUGIN("${_flb_rs_id}=${_flb_rs_dir}")
     endif()
   endforeach()
 endmacro()
@@ -284,3 +362,9 @@ function(flb_rust_ext_plugin kind name)
                  "${CMAKE_CURRENT_BINARY_DIR}/${id}.c" @ONLY)
   FLB_PLUGIN(${id} "${CMAKE_CURRENT_BINARY_DIR}/${id}.c" "flb-rust-shim")
 endfunction()
+
+# The plugin crates' names, checked at configure time in both modes (the
+# patch's flb_rust_register_plugins checks them again as it registers).
+if(FLB_RS_EXTERNAL_PLUGIN_LIST)
+  flb_rust_enabled_plugins(_flb_rs_checked)
+endif()

@@ -26,6 +26,9 @@
 #                        is installed) with CCACHE_BASEDIR at OUT_DIR's
 #                        parent, so builds of one release side by side
 #                        (patch and zero patch) share their objects
+#   FLB_RUST_PLUGIN_CRATES, FLB_RUST_PLUGIN_LOCK  passed on (plugin crates
+#                        from elsewhere; ext-flags.sh writes their plugin
+#                        directories under OUT_DIR/ext-plugins in ext mode)
 #   FLB_E2E_CMAKE_ARGS   more cmake arguments, appended
 set -euo pipefail
 
@@ -77,9 +80,16 @@ if [ "$mode" = patch ]; then
 else
     grep -q 'option(FLB_RUST ' "$tree/plugins/CMakeLists.txt" &&
         die "$tree is patched; zero-patch mode needs an unpatched tree (use a tarball or another OUT_DIR)"
-    mapfile -t ext < <("$root/fluent-bit-patch/ext-flags.sh")
+    ext=$(FLB_RUST_EXT_DIR="$out/ext-plugins" "$root/fluent-bit-patch/ext-flags.sh") ||
+        die "ext-flags.sh failed"
+    mapfile -t ext <<< "$ext"
     args+=("${ext[@]}")
 fi
+# Plugin crates from outside the checkout (ext-flags.sh passes them on in
+# zero-patch mode).
+[ -z "${FLB_RUST_PLUGIN_CRATES:-}" ] || [ "$mode" = ext ] ||
+    args+=(-DFLB_RUST_PLUGIN_CRATES="$FLB_RUST_PLUGIN_CRATES")
+[ -z "${FLB_RUST_PLUGIN_LOCK:-}" ] || args+=(-DFLB_RUST_PLUGIN_LOCK="$FLB_RUST_PLUGIN_LOCK")
 [ -z "${FLB_RUST_FEATURES:-}" ] || [ "$mode" = ext ] || args+=(-DFLB_RUST_FEATURES="$FLB_RUST_FEATURES")
 [ -z "${FLB_RUST_TARGET_DIR:-}" ] || args+=(-DFLB_RUST_TARGET_DIR="$FLB_RUST_TARGET_DIR")
 

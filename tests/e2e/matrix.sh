@@ -40,6 +40,20 @@ mkdir -p "$builds"
 export FLB_RUST_TARGET_DIR=${FLB_RUST_TARGET_DIR:-$builds/rust-target}
 export FLB_E2E_CCACHE=${FLB_E2E_CCACHE-$builds/ccache}
 
+# Every build also links a plugin crate from outside the checkout, as a
+# plugin author's would be: examples/plugin-template, copied out with its
+# SDK path pointed at this checkout (run.sh's plugin-crate test uses it).
+crate=$builds/plugin-crates/my-output
+rm -rf "$crate"
+mkdir -p "$(dirname "$crate")"
+cp -r "$root/examples/plugin-template" "$crate"
+rm -rf "$crate/target"
+sed -i "s|^flb-rs-sdk = { path = \"[^\"]*\" }|flb-rs-sdk = { path = \"$root/rust/sdk\" }|" "$crate/Cargo.toml"
+export FLB_RUST_PLUGIN_CRATES=${FLB_RUST_PLUGIN_CRATES-$crate}
+# The first build writes the combined lock file; the others build --locked
+# against it.
+export FLB_RUST_PLUGIN_LOCK=${FLB_RUST_PLUGIN_LOCK-$crate/flb-rust.lock}
+
 # Builds entry $1 in the background; its log, binary and wall time land
 # in $builds/<entry>.{build.log,bin,build.secs}.
 start_build() {

@@ -17,7 +17,7 @@ passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
        config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
        syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts reload-relp-relay
-       redact redact-config-error hot-reload input-stop-under-flood valgrind)
+       redact redact-config-error hot-reload input-stop-under-flood plugin-crate valgrind)
 
 # FLB_E2E_ONLY="name ..." runs only those tests.
 if [ -n "${FLB_E2E_ONLY:-}" ]; then
@@ -749,6 +749,30 @@ PY
     done
     kill "$fpid" 2> /dev/null
     ! grep -qi 'panic\|SIGSEGV' "$dir"/*.log || fail "crash in a log" || return 1
+}
+
+# A plugin crate from outside the checkout (examples/plugin-template,
+# copied out and built in with FLB_RUST_PLUGIN_CRATES, as matrix.sh does)
+# beside the in-tree plugins: listed, its keys shown, records through it.
+test_plugin_crate() {
+    local out=$work/crate.txt log=$work/crate.log
+    if ! "$FLB_BIN" -h 2>&1 | grep -q '^ *my_output '; then
+        echo "plugin-crate: this fluent-bit has no my_output (built without FLB_RUST_PLUGIN_CRATES)"
+        skipped=$((skipped + 1))
+        return 0
+    fi
+    "$FLB_BIN" -o my_output -h 2>&1 | grep -q 'The record field written on each line' ||
+        fail "fluent-bit -o my_output -h does not show the key descriptions" || return 1
+    start_fb "$log" -f 1 \
+        -i dummy -t app -p 'dummy={"message":"hi","secret":"s3"}' -p samples=100 -p rate=400 \
+        -F rs_example_set -m app -p 'set=message changed' \
+        -o my_output -m app -p path="$out" -p key=message
+    wait_for '[ "$(lines "$out")" -ge 100 ]' 30 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 100 lines"; return 1; }
+    stop_fb "$fb_pid"
+    [ "$(lines "$out")" -eq 100 ] || fail "$(lines "$out") lines, want 100" || return 1
+    [ "$(sort -u "$out")" = changed ] || fail "unexpected lines: $(sort -u "$out" | head -3)" || return 1
+    grep -q "\[output:my_output:my_output.0\] appending the field 'message' to $out" "$log" ||
+        fail "the plugin's log line is not in Fluent Bit's log: $(head -5 "$log")" || return 1
 }
 
 test_valgrind() {

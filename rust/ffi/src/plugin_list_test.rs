@@ -83,3 +83,27 @@ fn cmake_plugin_list_matches_the_registry() {
         );
     }
 }
+
+/// cmake/FlbRustPluginCrates.cmake copies the workspace's profiles
+/// (`panic = "unwind"`, LTO) into the crate it generates by taking
+/// Cargo.toml from its first `[profile.*]` table to the end: nothing else
+/// may follow them.
+#[test]
+fn the_workspace_profiles_come_last_in_cargo_toml() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../Cargo.toml");
+    let text = std::fs::read_to_string(path).expect("Cargo.toml");
+    let tables: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with('['))
+        .collect();
+    let first = tables
+        .iter()
+        .position(|t| t.starts_with("[profile."))
+        .expect("Cargo.toml has [profile.*] tables");
+    assert!(
+        tables[first..].iter().all(|t| t.starts_with("[profile.")),
+        "{tables:?}"
+    );
+    assert!(tables.contains(&"[profile.release]"));
+}
