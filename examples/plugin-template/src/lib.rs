@@ -64,7 +64,10 @@ impl OutputPlugin for MyOutput {
             n += 1;
         }
         if let Err(e) = self.file.write_all(&self.line) {
-            log::warn!("cannot write to {}: {e}; Fluent Bit will retry", self.cfg.path);
+            log::warn!(
+                "cannot write to {}: {e}; Fluent Bit will retry",
+                self.cfg.path
+            );
             return FlushResult::Retry;
         }
         self.written.add(n as f64, &[]);

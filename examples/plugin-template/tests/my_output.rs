@@ -16,8 +16,8 @@ fn temp_file(name: &str) -> std::path::PathBuf {
 #[test]
 fn writes_the_field_of_every_record() {
     let path = temp_file("lines.txt");
-    let h = Harness::output::<MyOutput>(&[("path", path.to_str().unwrap()), ("key", "msg")])
-        .unwrap();
+    let h =
+        Harness::output::<MyOutput>(&[("path", path.to_str().unwrap()), ("key", "msg")]).unwrap();
     let data = chunk(&[
         (EventTime::new(1, 0), &[("msg", "first")]),
         (EventTime::new(2, 0), &[("other", "x")]),
