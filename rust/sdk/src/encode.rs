@@ -163,8 +163,8 @@ pub struct MapWriter<'w> {
 }
 
 impl MapWriter<'_> {
-    /// Adds the key; the caller then writes exactly one value with
-    /// [`MapWriter::writer`].
+    /// Adds the key and returns the [`Writer`] that the caller must then
+    /// write exactly one value with.
     pub fn key(&mut self, key: &str) -> &mut Writer {
         self.count += 1;
         self.w.str(key);

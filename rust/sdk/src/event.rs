@@ -17,15 +17,19 @@ use crate::msgpack::{DecodeError, DecodeErrorKind, MapRef, Reader, Value};
 /// A point in time as Fluent Bit carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct EventTime {
+    /// Seconds since the Unix epoch (negative before 1970).
     pub seconds: i64,
+    /// Nanoseconds within the second, below 1,000,000,000.
     pub nanos: u32,
 }
 
 impl EventTime {
+    /// A time from seconds since the epoch and nanoseconds.
     pub const fn new(seconds: i64, nanos: u32) -> Self {
         EventTime { seconds, nanos }
     }
 
+    /// The system clock's time (the epoch if the clock is before it).
     pub fn now() -> Self {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => EventTime::new(d.as_secs() as i64, d.subsec_nanos()),
@@ -39,10 +43,13 @@ impl EventTime {
         self.seconds.clamp(0, i64::from(u32::MAX)) as u32
     }
 
+    /// Seconds since the epoch as a float, as Fluent Bit's legacy
+    /// timestamps carry it (precision below a microsecond is lost).
     pub fn as_f64(&self) -> f64 {
         self.seconds as f64 + f64::from(self.nanos) / 1e9
     }
 
+    /// The same instant as a [`SystemTime`].
     pub fn to_system_time(&self) -> SystemTime {
         if self.seconds >= 0 {
             UNIX_EPOCH + Duration::new(self.seconds as u64, self.nanos)
@@ -118,8 +125,11 @@ pub enum EventKind {
 /// One event of a chunk, borrowed from it.
 #[derive(Debug, Clone, Copy)]
 pub struct Event<'a> {
+    /// The event's timestamp.
     pub time: EventTime,
+    /// A record or a group marker.
     pub kind: EventKind,
+    /// How the event was encoded (legacy or with metadata).
     pub format: EventFormat,
     /// The metadata map (V2), `None` for the legacy format.
     pub metadata: Option<MapRef<'a>>,
@@ -137,6 +147,7 @@ impl<'a> Event<'a> {
         self.body.get(key)
     }
 
+    /// Whether this is an ordinary record (not a group marker).
     pub fn is_record(&self) -> bool {
         self.kind == EventKind::Record
     }
@@ -154,6 +165,7 @@ pub struct Events<'a> {
 }
 
 impl<'a> Events<'a> {
+    /// The events encoded in `buf`, a chunk's bytes.
     pub fn new(buf: &'a [u8]) -> Self {
         Events {
             reader: Reader::new(buf),
@@ -231,12 +243,15 @@ impl<'a> Iterator for Events<'a> {
 /// What an output receives in one flush: the tag and the encoded events.
 #[derive(Debug, Clone, Copy)]
 pub struct Chunk<'a> {
+    /// The tag of every event in the chunk.
     pub tag: &'a str,
+    /// The encoded events; read them with [`Chunk::records`].
     pub data: &'a [u8],
     origin: usize,
 }
 
 impl<'a> Chunk<'a> {
+    /// A chunk of `data` under `tag`, its origin being `data` itself.
     pub fn new(tag: &'a str, data: &'a [u8]) -> Self {
         Chunk {
             tag,
@@ -294,6 +309,7 @@ impl RecordsUntilError<'_> {
         self.error.as_ref()
     }
 
+    /// Why iteration stopped early, if it did, by value.
     pub fn into_error(self) -> Option<DecodeError> {
         self.error
     }

@@ -2,7 +2,7 @@
 //!
 //! The instance a message belongs to is the one whose callback or thread is
 //! running: the runtime marks the thread for the duration of each callback,
-//! and threads spawned through [`crate::InitContext::spawn`] or the output
+//! and threads spawned through [`crate::Spawner::spawn`] or the output
 //! worker carry their instance for life. A message whose level the instance
 //! filters out costs a thread-local read and a compare; its arguments are
 //! never formatted.

@@ -17,6 +17,7 @@ pub use crate::input::{Delivery, EmitError, Emitter};
 pub struct PluginError(pub String);
 
 impl PluginError {
+    /// An error with this message.
     pub fn new(msg: impl Into<String>) -> Self {
         PluginError(msg.into())
     }
@@ -128,6 +129,8 @@ pub struct Spawner {
 }
 
 impl Spawner {
+    /// Starts a thread named `<plugin>:<name>` whose log messages go to
+    /// the instance's logger; the caller joins it (usually in `exit`).
     pub fn spawn<F, T>(&self, name: &str, f: F) -> std::io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -148,15 +151,73 @@ impl Spawner {
 /// `flush` runs on a thread the runtime owns for this instance (never on
 /// Fluent Bit's small coroutine stacks), one call at a time, so `&mut self`
 /// needs no locking even when Fluent Bit flushes from several workers.
+///
+/// # Examples
+///
+/// An output that counts the records carrying a configured key, tested
+/// through the harness that drives it as Fluent Bit does:
+///
+/// ```
+/// use flb_rs_sdk::prelude::*;
+/// use flb_rs_sdk::testing::{chunk, Harness};
+///
+/// config_struct! {
+///     pub struct CountConfig {
+///         /// The key whose records are counted.
+///         pub key: String = "msg",
+///     }
+/// }
+///
+/// pub struct CountOutput { key: String, seen: Counter }
+///
+/// impl OutputPlugin for CountOutput {
+///     const NAME: &'static str = "count";
+///     const DESCRIPTION: &'static str = "Counts records that have a key";
+///     type Config = CountConfig;
+///
+///     fn new(cfg: CountConfig, ctx: &InitContext) -> Result<Self, PluginError> {
+///         let seen = ctx.counter("seen_total", "Records with the key", &[])?;
+///         Ok(CountOutput { key: cfg.key, seen })
+///     }
+///
+///     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult {
+///         let mut n = 0;
+///         for event in chunk.records() {
+///             let Ok(event) = event else { return FlushResult::Error };
+///             n += u32::from(event.get(&self.key).is_some());
+///         }
+///         self.seen.add(f64::from(n), &[]);
+///         FlushResult::Ok
+///     }
+/// }
+///
+/// let h = Harness::output::<CountOutput>(&[("key", "user")]).unwrap();
+/// let data = chunk(&[
+///     (EventTime::new(1, 0), &[("user", "ann"), ("msg", "in")]),
+///     (EventTime::new(2, 0), &[("msg", "tick")]),
+/// ]);
+/// assert_eq!(h.flush("app", &data), FlushResult::Ok);
+/// assert_eq!(h.host.metric("seen_total", &[]), Some(1.0));
+/// // A key the configuration does not declare is refused, as in Fluent Bit.
+/// assert!(Harness::output::<CountOutput>(&[("kye", "user")]).is_err());
+/// ```
 pub trait OutputPlugin: Sized + Send + 'static {
     /// The registered name: what users write in `Name`.
     const NAME: &'static str;
     /// One line for `fluent-bit -h`.
     const DESCRIPTION: &'static str;
+    /// The configuration, declared with [`crate::config_struct!`]: its
+    /// keys are the instance's properties, checked before `new` runs.
     type Config: PluginConfig;
 
+    /// Creates the instance from its checked configuration, once, before
+    /// anything else is called. An error stops Fluent Bit's start-up with
+    /// the message.
     fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
 
+    /// Delivers one chunk. Return [`FlushResult::Ok`] only once every
+    /// record is delivered; [`FlushResult::Retry`] makes Fluent Bit keep the
+    /// chunk and flush it again later.
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult;
 
     /// Called once before the instance goes away.
@@ -169,11 +230,71 @@ pub trait OutputPlugin: Sized + Send + 'static {
 /// time per instance. Records that every filter keeps cost no re-encoding:
 /// the host is told nothing changed. Group markers are passed on without
 /// reaching the plugin.
+///
+/// # Examples
+///
+/// A filter that drops the records of one level and keeps the others
+/// untouched (a kept record costs no re-encoding):
+///
+/// ```
+/// use flb_rs_sdk::prelude::*;
+/// use flb_rs_sdk::runtime::FilterOutcome;
+/// use flb_rs_sdk::testing::{chunk, Harness};
+/// use flb_rs_sdk::Events;
+///
+/// config_struct! {
+///     pub struct DropConfig {
+///         /// Records whose `level` is this are dropped.
+///         pub level: String = "debug",
+///     }
+/// }
+///
+/// pub struct DropLevel { level: String }
+///
+/// impl FilterPlugin for DropLevel {
+///     const NAME: &'static str = "drop_level";
+///     const DESCRIPTION: &'static str = "Drops the records of one level";
+///     type Config = DropConfig;
+///
+///     fn new(cfg: DropConfig, _: &InitContext) -> Result<Self, PluginError> {
+///         Ok(DropLevel { level: cfg.level })
+///     }
+///
+///     fn filter(&mut self, ev: &Event<'_>, _tag: &str, _: &mut EventEncoder) -> Decision {
+///         match ev.get("level") {
+///             Some(Value::Str(l)) if l == self.level.as_str() => Decision::Drop,
+///             _ => Decision::Keep,
+///         }
+///     }
+/// }
+///
+/// let h = Harness::filter::<DropLevel>(&[]).unwrap();
+/// let data = chunk(&[
+///     (EventTime::new(1, 0), &[("level", "debug"), ("msg", "noise")]),
+///     (EventTime::new(2, 0), &[("level", "info"), ("msg", "kept")]),
+/// ]);
+/// let FilterOutcome::Modified(out) = h.filter_chunk("app", &data) else {
+///     panic!("a record was dropped, so the chunk changed");
+/// };
+/// let kept: Vec<_> = Events::new(&out).map(|e| e.unwrap().get("msg")).collect();
+/// assert_eq!(kept.len(), 1);
+/// assert!(matches!(kept[0], Some(Value::Str(s)) if s == "kept"));
+/// // A chunk with nothing to drop is passed on as it is.
+/// let calm = chunk(&[(EventTime::new(3, 0), &[("level", "info")])]);
+/// assert!(matches!(h.filter_chunk("app", &calm), FilterOutcome::Unchanged));
+/// ```
 pub trait FilterPlugin: Sized + Send + 'static {
+    /// The registered name: what users write in `Name`.
     const NAME: &'static str;
+    /// One line for `fluent-bit -h`.
     const DESCRIPTION: &'static str;
+    /// The configuration, declared with [`crate::config_struct!`]: its
+    /// keys are the instance's properties, checked before `new` runs.
     type Config: PluginConfig;
 
+    /// Creates the instance from its checked configuration, once, before
+    /// anything else is called. An error stops Fluent Bit's start-up with
+    /// the message.
     fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
 
     /// Decides about one record; for [`Decision::Replace`], writes the
@@ -188,6 +309,7 @@ pub trait FilterPlugin: Sized + Send + 'static {
     /// host, too dear to make per record).
     fn chunk_done(&mut self) {}
 
+    /// Called once before the instance goes away.
     fn exit(&mut self) {}
 }
 
@@ -199,17 +321,28 @@ pub trait FilterPlugin: Sized + Send + 'static {
 /// records (paused, or slower than the source), `emit` blocks, so the plugin
 /// stops reading its source instead of buffering without limit.
 pub trait InputPlugin: Sized + Send + 'static {
+    /// The registered name: what users write in `Name`.
     const NAME: &'static str;
+    /// One line for `fluent-bit -h`.
     const DESCRIPTION: &'static str;
+    /// The configuration, declared with [`crate::config_struct!`]: its
+    /// keys are the instance's properties, checked before `new` runs.
     type Config: PluginConfig;
 
+    /// Creates the instance from its checked configuration, once, before
+    /// anything else is called. An error stops Fluent Bit's start-up with
+    /// the message.
     fn new(config: Self::Config, ctx: &InitContext) -> Result<Self, PluginError>;
 
+    /// Starts producing records: spawn the threads that read the source
+    /// and give them `emitter` (it is `Clone`). Called once; an error
+    /// stops the instance.
     fn start(&mut self, emitter: Emitter) -> Result<(), PluginError>;
 
     /// The host paused the input; `emitter.is_paused()` is now true.
     fn pause(&mut self) {}
 
+    /// The host takes records again; `emitter.is_paused()` is now false.
     fn resume(&mut self) {}
 
     /// Stop and join the plugin's threads. The emitter is already closed,
