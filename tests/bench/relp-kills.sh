@@ -68,7 +68,8 @@
 # Lost and duplicates count the RELP copies; the TCP copies (never
 # acknowledged, so a reload may drop some in flight) are counted apart.
 # With RELP_KILLS_SIGNAL=HUP, the RSS of the Fluent Bit receiver (or
-# relay) after interruption 5 and after the last is printed too.
+# relay) after every interruption is printed too, and after interruption
+# 5 and the last on a line of their own.
 set -euo pipefail
 
 bin=${1:?usage: $0 FLB_BIN [RECORDS] [KILLS]}
@@ -407,7 +408,7 @@ run() {
         done
         receiver_interrupt
         done_kills=$k
-        if [ "$signal" = HUP ] && { [ "$k" -eq 5 ] || [ "$k" -eq "$kills" ]; }; then
+        if [ "$signal" = HUP ]; then
             echo "$k $(ps -o rss= -p "$rpid" | tr -d ' ')" >> "$work/$sender/rss"
         fi
         echo "$sender: kill $k at $n lines, $(elapsed "$start" "$(now)") s" >&2
@@ -460,7 +461,9 @@ for sender in $senders; do
     fi
     if [ -f "$work/$sender/rss" ]; then
         # One line when the last interruption is the fifth.
-        first=$(head -1 "$work/$sender/rss") last=$(tail -1 "$work/$sender/rss")
+        first=$(awk '$1 == 5' "$work/$sender/rss") last=$(tail -1 "$work/$sender/rss")
+        [ -n "$first" ] || first=$(head -1 "$work/$sender/rss")
+        echo "$sender: Fluent Bit's RSS per interruption (kB): $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $2 }' "$work/$sender/rss")"
         echo "$sender: Fluent Bit's RSS after interruption ${first% *}: ${first#* } kB, after interruption ${last% *}: ${last#* } kB"
     fi
     if [ -n "$max_dups" ] && { [ "$l" -gt 0 ] || [ "$d" -gt "$max_dups" ] || [ "$k" -lt "$kills" ]; }; then

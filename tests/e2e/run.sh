@@ -537,8 +537,12 @@ test_syslog_in_relp_restarts() {
 # RELP_KILLS_FORWARD=relp). What the RELP input acknowledged must reach
 # the downstream receiver (no RELP message missing; duplicates are
 # allowed, a reload can swallow acknowledgements), Fluent Bit must survive
-# every reload, and its RSS after reload 50 must be within 5 MB of that
-# after reload 5. The RSS is taken with MALLOC_ARENA_MAX=2: with glibc's
+# every reload, and its lowest RSS over reloads 41 to 50 must be within
+# 4 MB of its lowest over reloads 5 to 14 (a leak of 110 kB per reload
+# fails). Not two single readings: even with 2 arenas the RSS moves in
+# steps of up to 4 MB that come and go between reloads (seen in CI: 5.7
+# MB more at reload 50 than at 5, with no leak), so one reading can land
+# on a step and the other not. The RSS is taken with MALLOC_ARENA_MAX=2: with glibc's
 # default of 8 arenas per core, freed memory stays spread over the
 # arenas of threads each reload starts again, and the RSS climbs in steps
 # at bursts of load and stays flat between them (measured: 13.5 to 22.0
@@ -557,9 +561,15 @@ test_reload_relp_relay() {
         fail "$(tail -8 "$out")" || return 1
     echo "  $(grep '^omrelp ' "$out" | head -1)"
     grep '^omrelp: ' "$out" | grep -v ': kill ' | sed 's/^/  /'
-    read -r r5 r50 <<< "$(sed -n 's/.*after interruption 5: \([0-9]*\) kB, after interruption 50: \([0-9]*\) kB/\1 \2/p' "$out")"
+    # The lowest RSS of reloads 41..50 against the lowest of reloads 5..14:
+    # a leak raises that floor, the allocator's steps come and go.
+    read -r r5 r50 <<< "$(sed -n 's/.*RSS per interruption (kB): //p' "$out" |
+        awk '{ a = b = 0; for (i = 5; i <= 14; i++) if (!a || $i < a) a = $i
+               for (i = 41; i <= 50; i++) if (!b || $i < b) b = $i
+               if (NF >= 50) print a, b }')"
     [ -n "$r5" ] && [ -n "$r50" ] || { fail "no RSS figures: $(tail -3 "$out")"; return 1; }
-    [ $((r50 - r5)) -le 5120 ] || fail "RSS grew by $((r50 - r5)) kB from reload 5 to 50"
+    echo "  lowest RSS over reloads 5-14: $r5 kB, over reloads 41-50: $r50 kB"
+    [ $((r50 - r5)) -le 4096 ] || fail "the lowest RSS rose by $((r50 - r5)) kB from reloads 5-14 to 41-50"
 }
 
 # RELP over TLS both ways in one process, configured with `tls on` and
