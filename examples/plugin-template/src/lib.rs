@@ -1,6 +1,8 @@
 //! `my_output`: appends one field of every record to a file, one line per
 //! record. A starting point: replace `flush` with your delivery.
 
+#![deny(missing_docs)]
+
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 

@@ -9,7 +9,9 @@ use crate::msgpack::{MapRef, Value};
 /// One step of a path: a map key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
+    /// `['name']`, or a bare name: the value of that key in a map.
     Key(String),
+    /// `[3]`: the element at that index in an array.
     Index(usize),
 }
 
@@ -75,6 +77,7 @@ impl RecordAccessor {
         })
     }
 
+    /// The path's steps, outermost first.
     pub fn steps(&self) -> &[Step] {
         &self.steps
     }

@@ -13,9 +13,13 @@ use std::time::Duration;
 /// The type of a key, as the host's config map knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyType {
+    /// Any string.
     Str,
+    /// A signed integer.
     Int,
+    /// `on`/`off`, `true`/`false` or `yes`/`no`, in any case.
     Bool,
+    /// A floating-point number.
     Double,
     /// A size in bytes, with an optional K, M or G suffix (powers of 1000,
     /// as in Fluent Bit).
@@ -31,10 +35,13 @@ pub enum KeyType {
 /// One configuration key of a plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConfigKey {
+    /// The key as users write it (matched without regard to ASCII case).
     pub name: &'static str,
+    /// How the value is parsed, and what `fluent-bit -h` shows for it.
     pub ty: KeyType,
     /// The default as the user would write it; `None` when the key has none.
     pub default: Option<&'static str>,
+    /// The one-line help that `fluent-bit -<kind> <name> -h` prints.
     pub description: &'static str,
     /// The key may be given several times; every value is kept.
     pub multiple: bool,
@@ -60,14 +67,18 @@ pub struct Properties {
 }
 
 impl Properties {
+    /// No properties.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Adds one `key value` pair after the others (a repeated key keeps
+    /// every value).
     pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.entries.push((key.into(), value.into()));
     }
 
+    /// Every pair, in the order given.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
@@ -131,7 +142,11 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Properties {
 
 /// A struct of configuration, declared with [`config_struct!`](crate::config_struct).
 pub trait PluginConfig: Sized {
+    /// The keys the plugin declares: what the host registers in its config
+    /// map, and all that [`from_properties`](Self::from_properties) accepts.
     const KEYS: &'static [ConfigKey];
+    /// Parses an instance's properties; an unknown key, a missing required
+    /// one or a value of the wrong type is an error naming the key.
     fn from_properties(props: &Properties) -> Result<Self, ConfigError>;
 }
 
@@ -146,8 +161,12 @@ impl PluginConfig for () {
 /// A Rust type that a configuration value parses into. `values` holds every
 /// value given for the key (or its default), empty when there is none.
 pub trait ConfigValue: Sized {
+    /// The key type declared for fields of this type.
     const TYPE: KeyType;
+    /// Whether the key may be given several times (true for `Vec<T>`).
     const MULTIPLE: bool = false;
+    /// Parses the values; the error says what was expected, without the
+    /// key's name (the caller adds it).
     fn from_values(values: &[&str]) -> Result<Self, String>;
 }
 

@@ -13,32 +13,39 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// An empty buffer.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An empty buffer with room for `n` bytes.
     pub fn with_capacity(n: usize) -> Self {
         Writer {
             buf: Vec::with_capacity(n),
         }
     }
 
+    /// What was written so far.
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf
     }
 
+    /// The buffer, without copying.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
     }
 
+    /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
+    /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
+    /// Forgets what was written, keeping the allocation.
     pub fn clear(&mut self) {
         self.buf.clear()
     }
@@ -48,26 +55,32 @@ impl Writer {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// A nil.
     pub fn nil(&mut self) {
         let _ = rmp::encode::write_nil(&mut self.buf);
     }
 
+    /// A boolean.
     pub fn bool(&mut self, v: bool) {
         let _ = rmp::encode::write_bool(&mut self.buf, v);
     }
 
+    /// An unsigned integer, in its shortest form.
     pub fn uint(&mut self, v: u64) {
         let _ = rmp::encode::write_uint(&mut self.buf, v);
     }
 
+    /// A signed integer, in its shortest form.
     pub fn int(&mut self, v: i64) {
         let _ = rmp::encode::write_sint(&mut self.buf, v);
     }
 
+    /// A 64-bit float.
     pub fn f64(&mut self, v: f64) {
         let _ = rmp::encode::write_f64(&mut self.buf, v);
     }
 
+    /// A string.
     pub fn str(&mut self, s: &str) {
         self.str_bytes(s.as_bytes());
     }
@@ -79,20 +92,26 @@ impl Writer {
         self.buf.extend_from_slice(s);
     }
 
+    /// A binary value.
     pub fn bin(&mut self, b: &[u8]) {
         let _ = rmp::encode::write_bin_len(&mut self.buf, len32(b.len()));
         self.buf.extend_from_slice(b);
     }
 
+    /// An extension value of type `ty` (Fluent Bit's timestamps are type 0).
     pub fn ext(&mut self, ty: i8, data: &[u8]) {
         let _ = rmp::encode::write_ext_meta(&mut self.buf, len32(data.len()), ty);
         self.buf.extend_from_slice(data);
     }
 
+    /// The header of an array of `n` items; the caller writes them next.
+    /// Prefer [`Writer::array`], which counts them.
     pub fn array_len(&mut self, n: u32) {
         let _ = rmp::encode::write_array_len(&mut self.buf, n);
     }
 
+    /// The header of a map of `n` entries; the caller writes `2 n` values
+    /// next. Prefer [`Writer::map`], which counts them.
     pub fn map_len(&mut self, n: u32) {
         let _ = rmp::encode::write_map_len(&mut self.buf, n);
     }
@@ -178,42 +197,52 @@ impl MapWriter<'_> {
         self.w.value(value);
     }
 
+    /// An entry with a string value.
     pub fn str(&mut self, key: &str, v: &str) {
         self.key(key).str(v);
     }
 
+    /// An entry with an unsigned integer value.
     pub fn uint(&mut self, key: &str, v: u64) {
         self.key(key).uint(v);
     }
 
+    /// An entry with a signed integer value.
     pub fn int(&mut self, key: &str, v: i64) {
         self.key(key).int(v);
     }
 
+    /// An entry with a float value.
     pub fn f64(&mut self, key: &str, v: f64) {
         self.key(key).f64(v);
     }
 
+    /// An entry with a boolean value.
     pub fn bool(&mut self, key: &str, v: bool) {
         self.key(key).bool(v);
     }
 
+    /// An entry with a nil value.
     pub fn nil(&mut self, key: &str) {
         self.key(key).nil();
     }
 
+    /// An entry whose value is copied from a value that was read.
     pub fn value(&mut self, key: &str, v: &Value<'_>) {
         self.key(key).value(v);
     }
 
+    /// An entry whose value is a map, written by `f`.
     pub fn map(&mut self, key: &str, f: impl FnOnce(&mut MapWriter<'_>)) {
         self.key(key).map(f);
     }
 
+    /// An entry whose value is an array, written by `f`.
     pub fn array(&mut self, key: &str, f: impl FnOnce(&mut ArrayWriter<'_>)) {
         self.key(key).array(f);
     }
 
+    /// Entries added so far.
     pub fn count(&self) -> u32 {
         self.count
     }
@@ -232,10 +261,12 @@ impl ArrayWriter<'_> {
         self.w
     }
 
+    /// A string item.
     pub fn str(&mut self, v: &str) {
         self.item().str(v);
     }
 
+    /// An item copied from a value that was read.
     pub fn value(&mut self, v: &Value<'_>) {
         self.item().value(v);
     }
@@ -262,6 +293,8 @@ impl EventEncoder {
         Self::with_format(EventFormat::V2)
     }
 
+    /// Encodes events in `format` (a filter writes the format of the chunk
+    /// it was given).
     pub fn with_format(format: EventFormat) -> Self {
         EventEncoder {
             w: Writer::new(),
@@ -270,6 +303,7 @@ impl EventEncoder {
         }
     }
 
+    /// The format events are written in.
     pub fn format(&self) -> EventFormat {
         self.format
     }
@@ -279,22 +313,27 @@ impl EventEncoder {
         self.records
     }
 
+    /// Whether no event was written.
     pub fn is_empty(&self) -> bool {
         self.w.is_empty()
     }
 
+    /// Bytes written so far.
     pub fn len(&self) -> usize {
         self.w.len()
     }
 
+    /// The events written so far.
     pub fn as_bytes(&self) -> &[u8] {
         self.w.as_bytes()
     }
 
+    /// The buffer, without copying.
     pub fn into_bytes(self) -> Vec<u8> {
         self.w.into_bytes()
     }
 
+    /// Forgets every event, keeping the allocation.
     pub fn clear(&mut self) {
         self.w.clear();
         self.records = 0;

@@ -8,7 +8,9 @@ use log::{Level, LevelFilter};
 /// Kinds of metric a plugin can declare.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetricKind {
+    /// Only goes up (see [`crate::metrics::Counter`]).
     Counter,
+    /// Goes up and down (see [`crate::metrics::Gauge`]).
     Gauge,
 }
 

@@ -14,6 +14,8 @@ use crate::msgpack::Value;
 /// Deepest nesting rendered.
 pub const MAX_DEPTH: usize = 64;
 
+/// A value nested deeper than [`MAX_DEPTH`]: not rendered, so that a
+/// hostile record cannot exhaust the stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TooDeep;
 
@@ -30,6 +32,7 @@ pub fn write_value(out: &mut String, v: &Value<'_>) -> Result<(), TooDeep> {
     write_at(out, v, 0)
 }
 
+/// `v` as a JSON string.
 pub fn to_string(v: &Value<'_>) -> Result<String, TooDeep> {
     let mut s = String::new();
     write_value(&mut s, v)?;

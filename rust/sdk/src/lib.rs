@@ -1,17 +1,51 @@
 //! The safe SDK for Fluent Bit plugins written in Rust.
 //!
 //! A plugin implements one of [`OutputPlugin`], [`FilterPlugin`] or
-//! [`InputPlugin`], declares its configuration with [`config_struct!`], and
-//! is registered with one line in the `flb-rs` FFI crate
-//! (`PluginEntry::output::<MyPlugin>()`). Nothing here is `unsafe` or knows
-//! about C: the FFI crate translates Fluent Bit's calls into the
-//! [`runtime`], and [`testing`] drives the same runtime in unit tests.
+//! [`InputPlugin`] and declares its configuration with [`config_struct!`].
+//! Nothing here is `unsafe` or knows about C: Fluent Bit's calls reach the
+//! [`runtime`] through the `flb-rs-ffi` crate, and [`testing`] drives the
+//! same runtime in a plugin's own tests, so what a test exercises is what
+//! Fluent Bit runs.
 //!
 //! - Events: [`Chunk`], [`Event`], [`msgpack::Value`] read Fluent Bit's
 //!   chunks without copying; [`EventEncoder`] writes them.
-//! - Logging: use the `log` crate's macros; messages go to Fluent Bit's
-//!   logger under the instance's name, and filtered levels cost nothing.
-//! - Metrics: [`InitContext::counter`] and [`InitContext::gauge`].
+//! - Configuration: [`config_struct!`] gives typed keys, defaults and the
+//!   help `fluent-bit -o <name> -h` prints; unknown and ill-typed keys are
+//!   refused at init with the key named.
+//! - Logging: use the `log` crate's macros, from any thread; messages go
+//!   to Fluent Bit's logger under the instance's name, and filtered levels
+//!   cost nothing.
+//! - Metrics: [`InitContext::counter`] and [`InitContext::gauge`], served
+//!   on Fluent Bit's HTTP server.
+//!
+//! # Getting a plugin into Fluent Bit
+//!
+//! - **A plugin crate of your own**, in any repository: depend on this
+//!   crate, list the exported plugins in the crate's `Cargo.toml`
+//!   ```toml
+//!   [package.metadata.flb-rust]
+//!   plugins = [{ kind = "output", name = "my_output", type = "MyOutput" }]
+//!   ```
+//!   and configure Fluent Bit with
+//!   `-DFLB_RUST=On -DFLB_RUST_PLUGIN_CRATES=/path/to/the/crate`. The
+//!   crate links into the same static library as the in-tree plugins
+//!   (one copy of Rust's std in the binary). `examples/plugin-template`
+//!   in the flb-rust repository is a starting point.
+//! - **An in-tree plugin** of flb-rust: a crate under `rust/plugins/`,
+//!   listed in `rust/ffi/src/plugins.rs` behind a cargo feature.
+//!
+//! # Versions
+//!
+//! This crate's API follows semver on its version: while it is 0.x, a
+//! change that breaks a plugin's build raises the minor version, anything
+//! else the patch version. The C ABI between Fluent Bit's shim and the
+//! library is versioned apart (`FLB_RS_ABI_MAJOR`/`MINOR` in
+//! `include/flb_rs.h`) and never seen by plugin code.
+//!
+//! Each plugin trait's documentation holds a complete plugin with its
+//! test, run as a doctest.
+
+#![deny(missing_docs)]
 
 pub mod accessor;
 pub mod config;

@@ -51,6 +51,7 @@ pub(crate) fn create(
 pub struct Counter(pub(crate) Arc<Metric>);
 
 impl Counter {
+    /// Adds one. `label_values` are in the order the labels were declared.
     pub fn inc(&self, label_values: &[&str]) {
         self.add(1.0, label_values);
     }
@@ -68,18 +69,23 @@ impl Counter {
 pub struct Gauge(pub(crate) Arc<Metric>);
 
 impl Gauge {
+    /// Sets the value. `label_values` are in the order the labels were
+    /// declared.
     pub fn set(&self, v: f64, label_values: &[&str]) {
         self.0.update(MetricOp::Set, v, label_values);
     }
 
+    /// Adds `v`, which may be negative.
     pub fn add(&self, v: f64, label_values: &[&str]) {
         self.0.update(MetricOp::Add, v, label_values);
     }
 
+    /// Adds one.
     pub fn inc(&self, label_values: &[&str]) {
         self.add(1.0, label_values);
     }
 
+    /// Takes one away.
     pub fn dec(&self, label_values: &[&str]) {
         self.add(-1.0, label_values);
     }

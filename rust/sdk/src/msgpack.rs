@@ -19,9 +19,11 @@ pub struct DecodeError {
     /// Byte offset, from the start of the buffer being decoded, where the
     /// problem was found.
     pub offset: usize,
+    /// What is wrong there.
     pub kind: DecodeErrorKind,
 }
 
+/// The kinds of [`DecodeError`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeErrorKind {
     /// The buffer ends inside a value.
@@ -57,6 +59,7 @@ impl std::error::Error for DecodeError {}
 pub struct RawStr<'a>(pub &'a [u8]);
 
 impl<'a> RawStr<'a> {
+    /// The bytes as they were encoded.
     pub fn as_bytes(&self) -> &'a [u8] {
         self.0
     }
@@ -72,10 +75,12 @@ impl<'a> RawStr<'a> {
         String::from_utf8_lossy(self.0)
     }
 
+    /// Length in bytes.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether the string is empty.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -102,18 +107,28 @@ impl PartialEq<&str> for RawStr<'_> {
 /// One msgpack value, borrowed from the buffer it was read from.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Value<'a> {
+    /// nil.
     Nil,
+    /// true or false.
     Bool(bool),
     /// A negative integer (msgpack's signed encodings holding a value < 0).
     Int(i64),
     /// A non-negative integer, whichever encoding carried it.
     UInt(u64),
+    /// A 32-bit float.
     F32(f32),
+    /// A 64-bit float.
     F64(f64),
+    /// A string (bytes that are usually, not surely, UTF-8).
     Str(RawStr<'a>),
+    /// A binary value.
     Bin(&'a [u8]),
+    /// An array, decoded as it is iterated.
     Array(ArrayRef<'a>),
+    /// A map, decoded as it is iterated.
     Map(MapRef<'a>),
+    /// An extension value: its type and payload (Fluent Bit's event
+    /// timestamps are type 0, 8 bytes).
     Ext(i8, &'a [u8]),
 }
 
@@ -128,6 +143,7 @@ impl<'a> Value<'a> {
         Ok(v)
     }
 
+    /// The string, if the value is one.
     pub fn as_str(&self) -> Option<RawStr<'a>> {
         match self {
             Value::Str(s) => Some(*s),
@@ -135,6 +151,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The map, if the value is one.
     pub fn as_map(&self) -> Option<MapRef<'a>> {
         match self {
             Value::Map(m) => Some(*m),
@@ -142,6 +159,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The array, if the value is one.
     pub fn as_array(&self) -> Option<ArrayRef<'a>> {
         match self {
             Value::Array(a) => Some(*a),
@@ -177,6 +195,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The boolean, if the value is one.
     pub fn as_bool(&self) -> Option<bool> {
         match *self {
             Value::Bool(b) => Some(b),
@@ -184,6 +203,7 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// Whether the value is nil.
     pub fn is_nil(&self) -> bool {
         matches!(self, Value::Nil)
     }
@@ -206,6 +226,7 @@ impl<'a> MapRef<'a> {
         self.len
     }
 
+    /// Whether the map has no entries.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -216,6 +237,7 @@ impl<'a> MapRef<'a> {
         self.raw
     }
 
+    /// The entries, in their encoded order (duplicate keys included).
     pub fn iter(&self) -> MapIter<'a> {
         MapIter {
             reader: Reader::new(self.entries),
@@ -228,6 +250,7 @@ impl<'a> MapRef<'a> {
         self.get_bytes(key.as_bytes())
     }
 
+    /// The value of the first entry whose key is a string of these bytes.
     pub fn get_bytes(&self, key: &[u8]) -> Option<Value<'a>> {
         self.iter()
             .find(|(k, _)| matches!(k, Value::Str(s) if s.0 == key))
@@ -249,6 +272,7 @@ impl<'a> IntoIterator for MapRef<'a> {
     }
 }
 
+/// The entries of a [`MapRef`], as `(key, value)`.
 pub struct MapIter<'a> {
     reader: Reader<'a>,
     left: usize,
@@ -283,18 +307,22 @@ pub struct ArrayRef<'a> {
 }
 
 impl<'a> ArrayRef<'a> {
+    /// Number of items.
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// Whether the array has no items.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// The array exactly as it was encoded, header included.
     pub fn raw(&self) -> &'a [u8] {
         self.raw
     }
 
+    /// The items, in order.
     pub fn iter(&self) -> ArrayIter<'a> {
         ArrayIter {
             reader: Reader::new(self.items),
@@ -302,6 +330,7 @@ impl<'a> ArrayRef<'a> {
         }
     }
 
+    /// The item at `index` (walks the items before it).
     pub fn get(&self, index: usize) -> Option<Value<'a>> {
         self.iter().nth(index)
     }
@@ -321,6 +350,7 @@ impl<'a> IntoIterator for ArrayRef<'a> {
     }
 }
 
+/// The items of an [`ArrayRef`].
 pub struct ArrayIter<'a> {
     reader: Reader<'a>,
     left: usize,
@@ -372,10 +402,12 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `buf`.
     pub fn new(buf: &'a [u8]) -> Self {
         Reader { buf, pos: 0 }
     }
 
+    /// Offset of the next byte to read.
     pub fn position(&self) -> usize {
         self.pos
     }
@@ -385,10 +417,12 @@ impl<'a> Reader<'a> {
         self.buf
     }
 
+    /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
+    /// Whether every byte was read.
     pub fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
     }

@@ -320,6 +320,82 @@ pub trait FilterPlugin: Sized + Send + 'static {
 /// [`Emitter`]. The emitter's queue is bounded: when the host stops taking
 /// records (paused, or slower than the source), `emit` blocks, so the plugin
 /// stops reading its source instead of buffering without limit.
+///
+/// # Examples
+///
+/// An input that emits a numbered record at every interval from a thread of
+/// its own, which ends when the instance stops:
+///
+/// ```
+/// use std::thread::JoinHandle;
+/// use std::time::Duration;
+///
+/// use flb_rs_sdk::prelude::*;
+/// use flb_rs_sdk::testing::Harness;
+/// use flb_rs_sdk::{Events, Spawner};
+///
+/// config_struct! {
+///     /// Keys of `ticks`.
+///     pub struct TickConfig {
+///         /// Milliseconds between records.
+///         pub interval_ms: i64 = "1000",
+///     }
+/// }
+///
+/// /// Emits `{"n": 0}`, `{"n": 1}`, ...
+/// pub struct Ticks {
+///     interval: Duration,
+///     spawner: Spawner,
+///     thread: Option<JoinHandle<()>>,
+/// }
+///
+/// impl InputPlugin for Ticks {
+///     const NAME: &'static str = "ticks";
+///     const DESCRIPTION: &'static str = "Emits a numbered record at every interval";
+///     type Config = TickConfig;
+///
+///     fn new(cfg: TickConfig, ctx: &InitContext) -> Result<Self, PluginError> {
+///         let ms = u64::try_from(cfg.interval_ms)
+///             .map_err(|_| PluginError::new("interval_ms must not be negative"))?;
+///         Ok(Ticks { interval: Duration::from_millis(ms), spawner: ctx.spawner(), thread: None })
+///     }
+///
+///     fn start(&mut self, emitter: Emitter) -> Result<(), PluginError> {
+///         let interval = self.interval;
+///         let thread = self.spawner.spawn("ticks", move || {
+///             for n in 0.. {
+///                 let mut events = EventEncoder::new();
+///                 events.record(EventTime::now(), |m| m.uint("n", n));
+///                 // Blocks while the host is paused or full; fails once
+///                 // the instance stops.
+///                 if emitter.emit(events).is_err() || emitter.wait_stop(interval) {
+///                     return;
+///                 }
+///             }
+///         });
+///         self.thread = Some(thread.map_err(|e| PluginError::new(e.to_string()))?);
+///         Ok(())
+///     }
+///
+///     fn exit(&mut self) {
+///         if let Some(t) = self.thread.take() {
+///             let _ = t.join();
+///         }
+///     }
+/// }
+///
+/// let h = Harness::input::<Ticks>(&[("interval_ms", "1")]).unwrap();
+/// let got = h.collect(3, Duration::from_secs(10));
+/// let numbers: Vec<u64> = got
+///     .iter()
+///     .flat_map(|(_, data)| Events::new(data))
+///     .map(|ev| ev.unwrap().get("n").and_then(|v| v.as_u64()).unwrap())
+///     .collect();
+/// assert_eq!(&numbers[..3], &[0, 1, 2]);
+/// // Dropping the harness stops the instance and joins its thread.
+/// drop(h);
+/// assert!(Harness::input::<Ticks>(&[("interval_ms", "-5")]).is_err());
+/// ```
 pub trait InputPlugin: Sized + Send + 'static {
     /// The registered name: what users write in `Name`.
     const NAME: &'static str;

@@ -25,8 +25,11 @@ use crate::plugin::{
 /// The three kinds of plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PluginKind {
+    /// Takes records in ([`InputPlugin`]).
     Input,
+    /// Changes or drops records on their way ([`FilterPlugin`]).
     Filter,
+    /// Delivers records ([`OutputPlugin`]).
     Output,
 }
 
@@ -45,9 +48,13 @@ enum Factory {
 /// instances of.
 #[derive(Clone, Copy)]
 pub struct PluginEntry {
+    /// Input, filter or output.
     pub kind: PluginKind,
+    /// The name users write after `Name` (the plugin's `NAME`).
     pub name: &'static str,
+    /// The one line `fluent-bit -h` shows.
     pub description: &'static str,
+    /// The configuration keys, as the host's config map lists them.
     pub keys: &'static [ConfigKey],
     /// Filters: [`FilterPlugin::ON_FAILURE`]; [`OnFailure::PassUnchanged`]
     /// for the other kinds.
@@ -65,6 +72,7 @@ impl std::fmt::Debug for PluginEntry {
 }
 
 impl PluginEntry {
+    /// The entry of an output plugin type.
     pub const fn output<P: OutputPlugin>() -> Self {
         PluginEntry {
             kind: PluginKind::Output,
@@ -76,6 +84,7 @@ impl PluginEntry {
         }
     }
 
+    /// The entry of a filter plugin type.
     pub const fn filter<P: FilterPlugin>() -> Self {
         PluginEntry {
             kind: PluginKind::Filter,
@@ -87,6 +96,7 @@ impl PluginEntry {
         }
     }
 
+    /// The entry of an input plugin type.
     pub const fn input<P: InputPlugin>() -> Self {
         PluginEntry {
             kind: PluginKind::Input,
@@ -99,7 +109,7 @@ impl PluginEntry {
     }
 }
 
-pub trait DynOutput: Send {
+pub(crate) trait DynOutput: Send {
     fn flush(&mut self, chunk: &Chunk<'_>) -> FlushResult;
     fn exit(&mut self);
 }
@@ -113,7 +123,7 @@ impl<P: OutputPlugin> DynOutput for P {
     }
 }
 
-pub trait DynFilter: Send {
+pub(crate) trait DynFilter: Send {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
     fn on_failure(&self) -> OnFailure;
     fn chunk_done(&mut self);
@@ -135,7 +145,7 @@ impl<P: FilterPlugin> DynFilter for P {
     }
 }
 
-pub trait DynInput: Send {
+pub(crate) trait DynInput: Send {
     fn start(&mut self, emitter: crate::Emitter) -> Result<(), PluginError>;
     fn pause(&mut self);
     fn resume(&mut self);
@@ -262,10 +272,12 @@ impl Instance {
         .inspect_err(|e| logging::scope(&scope_host, || log::error!("cannot initialize: {e}")))
     }
 
+    /// The plugin this is an instance of.
     pub fn entry(&self) -> &PluginEntry {
         &self.entry
     }
 
+    /// The host the instance logs and counts through.
     pub fn host(&self) -> &Arc<dyn Host> {
         &self.host
     }
@@ -359,10 +371,13 @@ impl Instance {
         }
     }
 
+    /// Input: the host stopped taking records (a buffer limit, or a stop
+    /// coming); emitters see it and the plugin's `pause` runs.
     pub fn pause(&self) {
         self.input_call("pause", true, |p| p.pause());
     }
 
+    /// Input: the host takes records again.
     pub fn resume(&self) {
         self.input_call("resume", false, |p| p.resume());
     }

@@ -32,10 +32,16 @@ use crate::runtime::{FilterOutcome, Instance, PluginEntry};
 /// One declared metric and its values per label combination.
 #[derive(Debug, Clone)]
 pub struct TestMetric {
+    /// Counter or gauge.
     pub kind: MetricKind,
+    /// The name the plugin gave, without Fluent Bit's prefix.
     pub name: String,
+    /// The help text.
     pub help: String,
+    /// The label names, in declaration order.
     pub labels: Vec<String>,
+    /// The current value for each combination of label values updated so
+    /// far.
     pub values: HashMap<Vec<String>, f64>,
 }
 
@@ -47,6 +53,7 @@ pub struct TestHost {
 }
 
 impl TestHost {
+    /// A host that keeps log lines up to `level`.
     pub fn new(level: LevelFilter) -> Arc<TestHost> {
         Arc::new(TestHost {
             level,
@@ -55,6 +62,7 @@ impl TestHost {
         })
     }
 
+    /// Every line logged so far, in order.
     pub fn logs(&self) -> Vec<(Level, String)> {
         self.logs.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -77,6 +85,7 @@ impl TestHost {
             .and_then(|m| m.values.get(&key).copied())
     }
 
+    /// Every metric declared so far, with its values.
     pub fn metrics(&self) -> Vec<TestMetric> {
         self.metrics
             .lock()
@@ -135,23 +144,32 @@ impl Host for TestHost {
 
 /// A plugin instance under test with its [`TestHost`].
 pub struct Harness {
+    /// What the instance logged and counted.
     pub host: Arc<TestHost>,
+    /// The instance, driven as Fluent Bit would drive it.
     pub instance: Instance,
 }
 
 impl Harness {
+    /// Starts an output with these properties (logging up to debug); the
+    /// error is what Fluent Bit would log when init fails.
     pub fn output<P: OutputPlugin>(props: &[(&str, &str)]) -> Result<Harness, PluginError> {
         Self::create(&PluginEntry::output::<P>(), props, LevelFilter::Debug)
     }
 
+    /// Starts a filter with these properties (logging up to debug).
     pub fn filter<P: FilterPlugin>(props: &[(&str, &str)]) -> Result<Harness, PluginError> {
         Self::create(&PluginEntry::filter::<P>(), props, LevelFilter::Debug)
     }
 
+    /// Starts an input with these properties (logging up to debug); its
+    /// threads run until the harness is dropped.
     pub fn input<P: InputPlugin>(props: &[(&str, &str)]) -> Result<Harness, PluginError> {
         Self::create(&PluginEntry::input::<P>(), props, LevelFilter::Debug)
     }
 
+    /// Starts the plugin of `entry` with these properties, logging up to
+    /// `level`.
     pub fn create(
         entry: &PluginEntry,
         props: &[(&str, &str)],
@@ -164,10 +182,12 @@ impl Harness {
         Ok(Harness { host, instance })
     }
 
+    /// Output: flushes one chunk (V1 or V2 events) as Fluent Bit would.
     pub fn flush(&self, tag: &str, data: &[u8]) -> FlushResult {
         self.instance.flush(tag, data)
     }
 
+    /// Filter: runs one chunk through the filter.
     pub fn filter_chunk(&self, tag: &str, data: &[u8]) -> FilterOutcome {
         self.instance.filter(tag, data)
     }
