@@ -76,6 +76,22 @@ wait_for() {
 
 lines() { [ -f "$1" ] && wc -l < "$1" || echo 0; }
 
+# Where each thread of a process that stopped making progress is: its
+# name and kernel wait, and the user stacks when gdb is there. For the
+# message of a test that found a hang, so that one CI run is enough to
+# see it.
+threads_of() {
+    local pid=$1 t
+    for t in /proc/"$pid"/task/*; do
+        printf '  thread %s %s: %s\n' "${t##*/}" "$(cat "$t/comm" 2>/dev/null)" \
+            "$(cat "$t/wchan" 2>/dev/null)"
+    done
+    if command -v gdb > /dev/null; then
+        timeout 60 gdb -q -batch -p "$pid" -ex 'thread apply all bt 16' 2>&1 |
+            grep -E '^(Thread|#)' | cut -c1-200
+    fi
+}
+
 # Starts fluent-bit in the background with the given arguments; sets $fb_pid.
 start_fb() {
     local log=$1
@@ -670,7 +686,8 @@ EOF
     for i in $(seq 1 12); do
         kill -HUP "$pid"
         wait_for "[ \$(grep -c 'writing to' '$log') -ge $((i + 1)) ]" 30 ||
-            { stop_fb "$pid"; fail "reload $i did not complete: $(tail -3 "$log")"; return 1; }
+            { fail "reload $i did not complete: $(tail -3 "$log")
+$(threads_of "$pid")"; stop_fb "$pid"; return 1; }
         [ "$i" -eq 2 ] && rss0=$(rss_kb "$pid")
     done
     rss1=$(rss_kb "$pid")
@@ -732,7 +749,8 @@ PY
     for i in $(seq 1 50); do
         kill -HUP "$pid"
         wait_for "[ \$(grep -c 'listening on' '$log') -ge $((i + 1)) ]" 30 ||
-            { kill "$fpid"; stop_fb "$pid"; fail "reload $i did not complete: $(tail -5 "$log")"; return 1; }
+            { kill "$fpid"; fail "reload $i did not complete: $(tail -5 "$log")
+$(threads_of "$pid")"; stop_fb "$pid"; return 1; }
         [ "$i" -eq 5 ] && rss5=$(rss_kb "$pid")
     done
     rss50=$(rss_kb "$pid")
@@ -753,7 +771,8 @@ PY
         t0=$SECONDS
         kill -TERM "$pid"
         wait_for "! kill -0 $pid 2> /dev/null" 10 ||
-            { kill "$fpid"; stop_fb "$pid"; fail "stop $i did not end within 10 s (grace 2): $(tail -5 "$log")"; return 1; }
+            { kill "$fpid"; fail "stop $i did not end within 10 s (grace 2): $(tail -5 "$log")
+$(threads_of "$pid")"; stop_fb "$pid"; return 1; }
         wait "$pid" 2> /dev/null
         echo "  stop $i took $((SECONDS - t0)) s"
     done

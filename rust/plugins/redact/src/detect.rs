@@ -26,8 +26,12 @@ pub enum Builtin {
     Bearer,
     /// AWS access key ids (AKIA..., ASIA..., ...).
     AwsKeyId,
-    /// The value of `password=...`, `"password": "..."` and similar pairs
-    /// (password, passwd, pwd, secret, token, api_key).
+    /// The value of a secret key/value pair in text: `password=...`,
+    /// `password: ...`, `"password": "..."`, `'password': '...'`, for the
+    /// key words password, passwd, passphrase, pwd, pass, secret, token,
+    /// api_key/apikey/api-key, private_key, access_key and secret_key, alone or
+    /// as the last word of a longer key (`DB_PASSWORD`, `client-secret`,
+    /// `x.api_key`, `accessToken`).
     Password,
 }
 
@@ -68,19 +72,41 @@ impl Builtin {
             ),
             Builtin::Jwt => (r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", 0),
             // After an `Authorization:` (or `authorization=`, `"authorization": "`),
-            // or at the start of the value (a field holding the header):
-            // "the bearer of bad news" is prose, not a token.
+            // any token. Elsewhere (a field holding the header's value, free
+            // text), `Bearer` capitalised or at the start, and a token that
+            // looks like one (a digit or symbol in it, or 16 letters or
+            // more): "the bearer of bad news" and "Bearer tokens expire"
+            // are prose.
             Builtin::Bearer => (
-                r#"(?i)(?:\bauthorization"?\s*[:=]\s*"?|^\s*)bearer\s+([A-Za-z0-9\-._~+/]+=*)"#,
-                1,
+                concat!(
+                    r#"(?i:\bauthorization)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?i:bearer)\s+([A-Za-z0-9\-._~+/]+=*)"#,
+                    r#"|(?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)"#,
+                ),
+                ANY_GROUP,
             ),
             Builtin::AwsKeyId => (
                 r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
                 0,
             ),
+            // The key: a key word, alone or ending a longer key (words
+            // joined by `_`, `-` or `.`, or camel case), maybe quoted (also
+            // with an escaped quote: JSON in a JSON string). A quoted value
+            // may follow `=` or `:` with spaces around; a bare value only
+            // straight after `=` (`password= next` is prose, not a secret)
+            // or after `:` and spaces. Quoted values run to the closing
+            // quote, escapes inside included. The last branch is the
+            // password of a URL's user info (`scheme://user:pw@host`).
             Builtin::Password => (
-                r#"(?i)"?\b(?:password|passwd|pwd|secret|token|api[_-]?key)"?\s*[:=]\s*(?:"([^"]*)"|([^\s",;&}]+))"#,
-                0,
+                concat!(
+                    r#"(?:^|[^A-Za-z0-9_.-])(?:[A-Za-z0-9_.-]*[_.-])?"#,
+                    r#"(?:(?i:password|passwd|passphrase|pwd|secret|token|api[_.-]?key|private[_.-]?key|access[_.-]?key|secret[_.-]?key)"#,
+                    r#"|[A-Za-z0-9_.-]*[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|Token|ApiKey|PrivateKey|AccessKey|SecretKey))"#,
+                    r#"(?:\\?["'])?"#,
+                    r#"(?:\s*[:=]\s*(?:\\"((?:[^"\\]|\\[^"])*)\\"|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#,
+                    r#"|(?:=|\s*:\s*)([^\s"',;&}\\][^\s"',;&}]*))"#,
+                    r#"|://[^/\s:@]+:([^/\s@]+)@"#,
+                ),
+                ANY_GROUP,
             ),
         }
     }
@@ -91,7 +117,12 @@ impl Builtin {
             Builtin::Card => luhn(s),
             Builtin::Ipv6 => {
                 let addr = s.split('%').next().unwrap_or("");
-                addr.matches(':').count() >= 2 && addr.parse::<std::net::Ipv6Addr>().is_ok()
+                // Mixed case (`Cafe::Bad`) is a name, not an address.
+                let upper = addr.bytes().any(|b| b.is_ascii_uppercase());
+                let lower = addr.bytes().any(|b| b.is_ascii_lowercase());
+                !(upper && lower)
+                    && addr.matches(':').count() >= 2
+                    && addr.parse::<std::net::Ipv6Addr>().is_ok()
             }
             _ => true,
         }
@@ -123,6 +154,10 @@ pub fn luhn(s: &str) -> bool {
         .sum();
     sum % 10 == 0
 }
+
+/// Replace the first capture group that took part in the match (patterns
+/// whose branches capture the secret in different groups).
+const ANY_GROUP: usize = usize::MAX;
 
 /// A compiled "what to find".
 #[derive(Debug, Clone)]
@@ -162,9 +197,8 @@ impl Detector {
     pub fn find(&self, text: &str) -> Vec<Range<usize>> {
         let mut out = Vec::new();
         for caps in self.re.captures_iter(text) {
-            // Password pairs carry the value in group 1 (quoted) or 2.
-            let m = if self.builtin == Some(Builtin::Password) {
-                caps.get(1).or_else(|| caps.get(2))
+            let m = if self.group == ANY_GROUP {
+                caps.iter().skip(1).flatten().next()
             } else {
                 caps.get(self.group)
             };
@@ -193,9 +227,16 @@ fn whole_token(b: Builtin, text: &str, r: Range<usize>) -> bool {
     let before = text[..r.start].chars().next_back();
     let mut after = text[r.end..].chars();
     match b {
+        // Nothing of a word, a path or a call touches it: `Add::add(`,
+        // `std::io::Error` and `a.b::c` are code, even where a piece of
+        // them would parse as an address.
         Builtin::Ipv6 => {
-            let hexish = |c: char| c.is_ascii_hexdigit() || c == ':';
-            !before.is_some_and(hexish) && !after.next().is_some_and(hexish)
+            let joined = |c: char| c.is_alphanumeric() || matches!(c, ':' | '_' | '.' | '$');
+            let next = after.next();
+            let sentence_end =
+                next == Some('.') && !after.next().is_some_and(char::is_alphanumeric);
+            let touches_after = next.is_some_and(|c| joined(c) || matches!(c, '(' | '<'));
+            !before.is_some_and(joined) && (!touches_after || sentence_end)
         }
         Builtin::Ipv4 => {
             let dotted_before = before == Some('.');
@@ -318,6 +359,101 @@ mod tests {
             ["abc", "k-1"]
         );
         assert!(found(Builtin::Password, "passwords are checked").is_empty());
+    }
+
+    #[test]
+    fn password_keys_ending_longer_names() {
+        for (text, want) in [
+            ("SOMETHING_PASSWORD=value", "value"),
+            ("export DB_PASSWORD=abc1 next", "abc1"),
+            ("client-secret: xyz", "xyz"),
+            ("x.api_key=k9", "k9"),
+            ("dbPassword=p1", "p1"),
+            (r#"{"accessToken":"t1"}"#, "t1"),
+            ("AWS_SECRET_ACCESS_KEY=wJalr/K7MDENG", "wJalr/K7MDENG"),
+            ("secret_key=s", "s"),
+        ] {
+            assert_eq!(found(Builtin::Password, text), [want], "{text}");
+        }
+        // A key word inside a longer word, or followed by more of a name,
+        // is not the key.
+        for text in [
+            "bypass=1",
+            "max_tokens=100",
+            "tokenizer=fast",
+            "author: bob",
+            "password_policy=strict",
+            "compass=north",
+        ] {
+            assert!(found(Builtin::Password, text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn password_values_quoted_escaped_or_bare() {
+        for (text, want) in [
+            // A JSON document in a string: the escaped quote is part of
+            // the password.
+            (r#"{"user":"a","password":"p\"ss w","x":1}"#, r#"p\"ss w"#),
+            // JSON inside a JSON string: quotes escaped.
+            (r#"{\"password\":\"abc\"}"#, "abc"),
+            ("'password': 'x y'", "x y"),
+            (r#"password = "q r""#, "q r"),
+            ("https://bob:hunter2@db.example.com/x", "hunter2"),
+        ] {
+            assert_eq!(found(Builtin::Password, text), [want], "{text}");
+        }
+        // `=` then a space: the next word is log text, not the value.
+        assert!(found(Builtin::Password, "password= hunter and more").is_empty());
+        assert!(found(Builtin::Password, "login ok, password=").is_empty());
+    }
+
+    #[test]
+    fn code_paths_are_not_ipv6_addresses() {
+        for text in [
+            "called Add::add(x)",
+            "std::io::Error; use ab::cd::ef;",
+            "foo.dead::beef",
+            "Vec::<u8> and cafe::Bad",
+            "fn dead::beef_1",
+        ] {
+            assert!(found(Builtin::Ipv6, text).is_empty(), "{text}");
+        }
+        assert_eq!(found(Builtin::Ipv6, "peer dead::beef."), ["dead::beef"]);
+        assert_eq!(found(Builtin::Ipv6, "[2001:db8::1]:443"), ["2001:db8::1"]);
+    }
+
+    #[test]
+    fn bearer_tokens_in_free_text() {
+        assert_eq!(
+            found(
+                Builtin::Bearer,
+                "... sent header Bearer abc123def to the API"
+            ),
+            ["abc123def"]
+        );
+        assert_eq!(
+            found(Builtin::Bearer, "curl -H 'Authorization: Bearer t0k'"),
+            ["t0k"]
+        );
+        assert_eq!(
+            found(Builtin::Bearer, r#"{\"Authorization\":\"Bearer xyz\"}"#),
+            ["xyz"]
+        );
+        assert_eq!(
+            found(
+                Builtin::Bearer,
+                "got Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"
+            ),
+            ["eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"]
+        );
+        for text in [
+            "Bearer tokens expire after an hour",
+            "the bearer of bad news",
+            "Bearer authentication.",
+        ] {
+            assert!(found(Builtin::Bearer, text).is_empty(), "{text}");
+        }
     }
 
     #[test]
