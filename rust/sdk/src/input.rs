@@ -3,17 +3,19 @@
 //! Plugin threads put encoded events on a bounded queue and poke a socket
 //! pair; the host watches the other end of the pair (in Fluent Bit, a
 //! collector event on the file descriptor) and, on its own thread, drains
-//! the queue through its append call. The queue is bounded, so a host that
-//! stops collecting (paused by memory or storage limits) makes `emit` block
-//! and the plugin stop reading its source.
+//! the queue through its append call. The queue is bounded in bytes of
+//! encoded events (not in batches: a batch of 30,000 tiny records weighs
+//! what it holds), so a host that stops collecting (paused by memory or
+//! storage limits) makes `emit` block and the plugin stop reading its
+//! source.
 
 use std::io::{Read, Write};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 
 use crate::encode::EventEncoder;
 
@@ -66,21 +68,81 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
-/// Whether the host paused the input, and whether it is shutting down;
-/// plugin threads can wait on it.
-#[derive(Default)]
+/// Whether the host paused the input, whether it is shutting down, and how
+/// many bytes are queued; plugin threads wait on it.
 struct Gate {
     state: Mutex<GateState>,
     changed: Condvar,
+    /// Most bytes queued before an emit waits (see [`Gate::reserve`]).
+    max_bytes: usize,
 }
 
 #[derive(Default)]
 struct GateState {
     paused: bool,
     stopped: bool,
+    /// Bytes of the batches queued or refused and waiting (`data.len()`).
+    queued: usize,
+}
+
+/// How long an emit may wait for room.
+#[derive(Clone, Copy)]
+enum Wait {
+    No,
+    Until(Instant),
+    Forever,
 }
 
 impl Gate {
+    fn new(max_bytes: usize) -> Gate {
+        Gate {
+            state: Mutex::default(),
+            changed: Condvar::new(),
+            max_bytes,
+        }
+    }
+
+    /// Takes room for `len` bytes. A batch larger than the whole bound is
+    /// let in when nothing else is queued, so it cannot wait for ever: at
+    /// most `max_bytes` plus one batch are ever queued.
+    fn reserve(&self, len: usize, wait: Wait) -> Result<(), EmitError> {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if s.stopped {
+                return Err(EmitError::Stopped);
+            }
+            if s.queued == 0 || s.queued.saturating_add(len) <= self.max_bytes {
+                s.queued += len;
+                return Ok(());
+            }
+            s = match wait {
+                Wait::No => return Err(EmitError::Full),
+                Wait::Forever => self.changed.wait(s).unwrap_or_else(|e| e.into_inner()),
+                Wait::Until(deadline) => {
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return Err(EmitError::Full);
+                    }
+                    self.changed
+                        .wait_timeout(s, left)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+
+    /// Gives back the room of batches the host took (or that went).
+    fn release(&self, len: usize) {
+        if len > 0 {
+            self.update(|s| s.queued = s.queued.saturating_sub(len));
+        }
+    }
+
+    fn queued(&self) -> usize {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).queued
+    }
+
     fn update(&self, f: impl FnOnce(&mut GateState)) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut s);
@@ -109,10 +171,16 @@ impl Emitter {
 
     /// Queues events under a tag of their own (default: the instance's).
     pub fn emit_tagged(&self, tag: Option<&str>, events: EventEncoder) -> Result<(), EmitError> {
-        let batch = batch(tag, events);
-        crossbeam_channel::select! {
-            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
-            recv(self.stop) -> _ => return Err(EmitError::Stopped),
+        self.send(batch(tag, events), Wait::Forever)
+    }
+
+    /// Queues a batch once there is room for its bytes.
+    fn send(&self, batch: Batch, wait: Wait) -> Result<(), EmitError> {
+        let len = batch.data.len();
+        self.gate.reserve(len, wait)?;
+        if self.tx.send(batch).is_err() {
+            self.gate.release(len);
+            return Err(EmitError::Stopped);
         }
         self.wake();
         Ok(())
@@ -125,11 +193,7 @@ impl Emitter {
         let (done_tx, done) = crossbeam_channel::bounded(1);
         let mut batch = batch(None, events);
         batch.confirm = Some(done_tx);
-        crossbeam_channel::select! {
-            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
-            recv(self.stop) -> _ => return Err(EmitError::Stopped),
-        }
-        self.wake();
+        self.send(batch, Wait::Forever)?;
         Ok(Delivery {
             done,
             stop: self.stop.clone(),
@@ -139,26 +203,12 @@ impl Emitter {
     /// Queues the events if there is room now (for sources that cannot wait,
     /// such as UDP: count what is refused).
     pub fn try_emit(&self, events: EventEncoder) -> Result<(), EmitError> {
-        match self.tx.try_send(batch(None, events)) {
-            Ok(()) => {
-                self.wake();
-                Ok(())
-            }
-            Err(TrySendError::Full(_)) => Err(EmitError::Full),
-            Err(TrySendError::Disconnected(_)) => Err(EmitError::Stopped),
-        }
+        self.send(batch(None, events), Wait::No)
     }
 
     /// Queues the events, waiting at most `timeout` for room.
     pub fn emit_timeout(&self, events: EventEncoder, timeout: Duration) -> Result<(), EmitError> {
-        let batch = batch(None, events);
-        crossbeam_channel::select! {
-            send(self.tx, batch) -> r => r.map_err(|_| EmitError::Stopped)?,
-            recv(self.stop) -> _ => return Err(EmitError::Stopped),
-            default(timeout) => return Err(EmitError::Full),
-        }
-        self.wake();
-        Ok(())
+        self.send(batch(None, events), Wait::Until(Instant::now() + timeout))
     }
 
     /// True while the host has paused this input.
@@ -251,6 +301,12 @@ impl Pauser {
     pub fn set(&self, paused: bool) {
         self.0.update(|s| s.paused = paused);
     }
+
+    /// Bytes queued (read without the queue's lock, which the host holds
+    /// while it collects).
+    pub fn queued_bytes(&self) -> usize {
+        self.0.queued()
+    }
 }
 
 /// Most batches appended per collect, so that one busy input cannot hold
@@ -258,14 +314,17 @@ impl Pauser {
 const COLLECT_BUDGET: usize = 256;
 
 impl Queue {
-    pub fn new(capacity: usize) -> std::io::Result<(Queue, Emitter)> {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
+    /// A queue that holds at most `max_bytes` of encoded events (plus one
+    /// batch, see [`Gate::reserve`]).
+    pub fn new(max_bytes: usize) -> std::io::Result<(Queue, Emitter)> {
+        // Unbounded in batches: the gate bounds the bytes.
+        let (tx, rx) = crossbeam_channel::unbounded();
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
         let (notify_rx, notify_tx) = UnixStream::pair()?;
         notify_rx.set_nonblocking(true)?;
         notify_tx.set_nonblocking(true)?;
         let notify_tx = Arc::new(notify_tx);
-        let gate = Arc::new(Gate::default());
+        let gate = Arc::new(Gate::new(max_bytes));
         let emitter = Emitter {
             tx,
             stop: stop_rx,
@@ -338,6 +397,7 @@ impl Queue {
                 return appended;
             };
             if !append(b.tag.as_deref(), &b.data) {
+                // Still held: its room stays taken.
                 self.pending = Some(b);
                 self.retry_after = (self.retry_after * 2).clamp(RETRY_MIN, RETRY_MAX);
                 self.wake_after(self.retry_after);
@@ -346,6 +406,7 @@ impl Queue {
             if let Some(c) = &b.confirm {
                 let _ = c.try_send(());
             }
+            self.gate.release(b.data.len());
             appended += b.records;
             self.retry_after = Duration::ZERO;
         }
@@ -451,6 +512,70 @@ mod tests {
         assert_eq!(q.collect(&mut |_, _| true), 1);
         assert_eq!(q.retry_after, Duration::ZERO);
         assert_eq!(q.undelivered(), 0);
+    }
+
+    fn records(n: usize) -> EventEncoder {
+        let mut e = EventEncoder::new();
+        for _ in 0..n {
+            e.record(crate::EventTime::new(1, 0), |m| m.str("k", "v"));
+        }
+        e
+    }
+
+    #[test]
+    fn the_queue_is_bounded_in_bytes_not_batches() {
+        let one = records(100).len();
+        // Room for three batches of 100 records.
+        let (mut q, emitter) = Queue::new(3 * one).unwrap();
+        for _ in 0..3 {
+            emitter.try_emit(records(100)).unwrap();
+        }
+        assert_eq!(q.pauser().queued_bytes(), 3 * one);
+        assert_eq!(emitter.try_emit(records(1)), Err(EmitError::Full));
+        assert_eq!(
+            emitter.emit_timeout(records(1), Duration::from_millis(20)),
+            Err(EmitError::Full)
+        );
+        // A waiting emit goes in once the host takes what is queued.
+        let waiting = {
+            let emitter = emitter.clone();
+            std::thread::spawn(move || emitter.emit(records(100)))
+        };
+        let mut taken = 0;
+        while taken < 400 {
+            taken += q.collect(&mut |_, _| true);
+        }
+        assert_eq!(waiting.join().unwrap(), Ok(()));
+        assert_eq!(taken, 400);
+        assert_eq!(q.pauser().queued_bytes(), 0);
+    }
+
+    #[test]
+    fn a_refused_batch_keeps_its_room_and_an_oversized_one_waits_for_an_empty_queue() {
+        let (mut q, emitter) = Queue::new(100).unwrap();
+        let big = records(50);
+        let big_len = big.len();
+        assert!(big_len > 100);
+        // Larger than the bound, into an empty queue: let in.
+        emitter.try_emit(big).unwrap();
+        assert_eq!(emitter.try_emit(records(1)), Err(EmitError::Full));
+        assert_eq!(q.collect(&mut |_, _| false), 0, "refused");
+        assert_eq!(q.pauser().queued_bytes(), big_len, "still held");
+        assert_eq!(emitter.try_emit(records(1)), Err(EmitError::Full));
+        assert_eq!(q.collect(&mut |_, _| true), 50);
+        emitter.try_emit(records(1)).unwrap();
+    }
+
+    #[test]
+    fn a_stop_wakes_an_emit_that_waits_for_room() {
+        let (mut q, emitter) = Queue::new(10).unwrap();
+        emitter.try_emit(records(5)).unwrap();
+        let waiting = {
+            let emitter = emitter.clone();
+            std::thread::spawn(move || emitter.emit(records(5)))
+        };
+        q.close();
+        assert_eq!(waiting.join().unwrap(), Err(EmitError::Stopped));
     }
 
     #[test]

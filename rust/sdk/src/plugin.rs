@@ -313,6 +313,10 @@ pub trait FilterPlugin: Sized + Send + 'static {
     fn exit(&mut self) {}
 }
 
+/// What an input may have queued for the host unless it says otherwise
+/// ([`InputPlugin::queue_max_bytes`]): 8 MiB.
+pub const DEFAULT_QUEUE_MAX_BYTES: usize = 8 << 20;
+
 /// An input plugin: produces records from its own threads.
 ///
 /// `start` is called once the host is ready to take records; the plugin
@@ -414,6 +418,14 @@ pub trait InputPlugin: Sized + Send + 'static {
     /// and give them `emitter` (it is `Clone`). Called once; an error
     /// stops the instance.
     fn start(&mut self, emitter: Emitter) -> Result<(), PluginError>;
+
+    /// Most bytes of encoded records the instance may have queued for the
+    /// host before `emit` waits (`try_emit` returns `Full`). A batch larger
+    /// than this goes in when nothing else is queued, so at most this plus
+    /// one batch is held. Called once, after `new` and before `start`.
+    fn queue_max_bytes(&self) -> usize {
+        DEFAULT_QUEUE_MAX_BYTES
+    }
 
     /// The host paused the input; `emitter.is_paused()` is now true.
     fn pause(&mut self) {}

@@ -147,6 +147,7 @@ impl<P: FilterPlugin> DynFilter for P {
 
 pub(crate) trait DynInput: Send {
     fn start(&mut self, emitter: crate::Emitter) -> Result<(), PluginError>;
+    fn queue_max_bytes(&self) -> usize;
     fn pause(&mut self);
     fn resume(&mut self);
     fn exit(&mut self);
@@ -155,6 +156,9 @@ pub(crate) trait DynInput: Send {
 impl<P: InputPlugin> DynInput for P {
     fn start(&mut self, emitter: crate::Emitter) -> Result<(), PluginError> {
         InputPlugin::start(self, emitter)
+    }
+    fn queue_max_bytes(&self) -> usize {
+        InputPlugin::queue_max_bytes(self)
     }
     fn pause(&mut self) {
         InputPlugin::pause(self)
@@ -228,9 +232,6 @@ struct InputState {
     fd: std::os::unix::io::RawFd,
 }
 
-/// Records an input may have queued before `emit` blocks, in batches.
-const INPUT_QUEUE_BATCHES: usize = 64;
-
 impl Instance {
     /// Creates an instance: checks and parses the properties, builds the
     /// plugin, and starts what the kind needs (output worker thread, input
@@ -255,7 +256,7 @@ impl Instance {
                     Factory::Filter(new) => Inner::Filter(Mutex::new(new(props, &ctx)?)),
                     Factory::Input(new) => {
                         let mut plugin = new(props, &ctx)?;
-                        let (queue, emitter) = Queue::new(INPUT_QUEUE_BATCHES)?;
+                        let (queue, emitter) = Queue::new(plugin.queue_max_bytes())?;
                         plugin.start(emitter)?;
                         Inner::Input(InputState {
                             plugin: Mutex::new(plugin),
@@ -358,6 +359,15 @@ impl Instance {
                 self.wrong_kind::<()>("collect");
                 0
             }
+        }
+    }
+
+    /// Input: bytes of encoded records queued for the host (see
+    /// [`InputPlugin::queue_max_bytes`]).
+    pub fn input_queued_bytes(&self) -> usize {
+        match &self.inner {
+            Inner::Input(s) => s.pauser.queued_bytes(),
+            _ => 0,
         }
     }
 

@@ -309,6 +309,76 @@ fn a_paused_input_blocks_tcp_senders_with_bounded_memory_and_loses_nothing() {
     assert!(h.collect(1, Duration::from_millis(300)).is_empty());
 }
 
+/// A host that does not collect (Fluent Bit busy), and senders that flood
+/// one-byte lines: what the input holds is bounded by `buffer_max_size`
+/// in bytes of records, however many records that is, and nothing is lost.
+#[test]
+fn a_flood_of_tiny_messages_is_held_within_buffer_max_size() {
+    let _one = serial();
+    const LIMIT: usize = 1 << 20;
+    const SENDERS: usize = 4;
+    const LINES_EACH: usize = 512 << 10;
+    let port = free_port();
+    let p = port.to_string();
+    let h = Harness::input::<SyslogInput>(&[
+        ("mode", "tcp"),
+        ("listen", "127.0.0.1"),
+        ("port", &p),
+        ("buffer_max_size", &LIMIT.to_string()),
+    ])
+    .unwrap_or_else(|e| panic!("{}", e.0));
+    let rss_before = rss_kib();
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let block = b"a\n".repeat(32 << 10);
+                for _ in 0..LINES_EACH / (32 << 10) {
+                    s.write_all(&block).unwrap();
+                }
+            })
+        })
+        .collect();
+    // Until the queue stops growing: the senders wait on TCP.
+    let mut last = (0, Instant::now());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let q = h.instance.input_queued_bytes();
+        if q != last.0 {
+            last = (q, Instant::now());
+        } else if q > 0 && last.1.elapsed() > Duration::from_secs(1) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the queue never settled");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let held = h.instance.input_queued_bytes();
+    let grown_kib = rss_kib().saturating_sub(rss_before);
+    println!(
+        "tiny-message flood: {held} bytes of records held (limit {LIMIT}); RSS +{grown_kib} KiB"
+    );
+    assert!(held > LIMIT / 2, "the queue did not fill: {held} bytes");
+    // The bound, plus the one batch let in past it.
+    assert!(
+        held <= LIMIT + flb_rs_syslog::input::BATCH_BYTES + 4096,
+        "{held} bytes held, limit {LIMIT}"
+    );
+    // Each connection holds at most a read and a batch besides.
+    assert!(grown_kib < 32 * 1024, "RSS grew by {grown_kib} KiB");
+    let mut records = 0;
+    let want = SENDERS * LINES_EACH;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while records < want && Instant::now() < deadline {
+        for (_, data) in h.collect(want - records, Duration::from_millis(500)) {
+            records += Events::new(&data).count();
+        }
+    }
+    for s in senders {
+        s.join().unwrap();
+    }
+    assert_eq!(records, want, "records lost or duplicated");
+}
+
 #[test]
 fn datagrams_sent_while_paused_are_dropped_counted_and_logged() {
     let _one = serial();

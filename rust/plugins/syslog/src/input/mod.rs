@@ -11,3 +11,4 @@ pub mod record;
 mod serve;
 
 pub use plugin::{SyslogInput, SyslogInputConfig};
+pub use serve::BATCH_BYTES;

@@ -34,6 +34,10 @@ config_struct! {
         pub max_message_size: ByteSize = "64k",
         /// Connections served at once; more are refused and counted.
         pub max_connections: usize = "256",
+        /// Most bytes of records held for Fluent Bit outside its chunks,
+        /// all connections together. When it is full, stream and RELP
+        /// senders wait; datagrams are dropped and counted.
+        pub buffer_max_size: ByteSize = "8M",
         /// Socket receive buffer (SO_RCVBUF); the system default when unset.
         pub receive_buffer_size: Option<ByteSize>,
         /// Time zone of RFC 3164 timestamps, which carry none: Z, +02:00...
@@ -77,6 +81,7 @@ pub struct SyslogInput {
     offset_minutes: i32,
     max_size: usize,
     max_connections: usize,
+    buffer_max_size: usize,
     metrics: Metrics,
     spawner: Spawner,
     threads: Threads,
@@ -120,6 +125,10 @@ impl InputPlugin for SyslogInput {
                 "max_message_size must be at least 64 bytes",
             ));
         }
+        let buffer_max_size = usize::try_from(c.buffer_max_size.0)
+            .ok()
+            .filter(|n| *n >= 64 * 1024)
+            .ok_or_else(|| PluginError::new("buffer_max_size must be at least 64K"))?;
         if c.max_connections == 0 {
             return Err(PluginError::new("max_connections must be at least 1"));
         }
@@ -204,10 +213,15 @@ impl InputPlugin for SyslogInput {
             offset_minutes,
             max_size,
             max_connections: c.max_connections,
+            buffer_max_size,
             metrics,
             spawner: ctx.spawner(),
             threads: Threads::default(),
         })
+    }
+
+    fn queue_max_bytes(&self) -> usize {
+        self.buffer_max_size
     }
 
     fn start(&mut self, emitter: Emitter) -> Result<(), PluginError> {

@@ -27,6 +27,11 @@ const DATAGRAM_WAIT: Duration = Duration::from_secs(1);
 /// Largest read from a stream at once.
 const READ_SIZE: usize = 64 * 1024;
 
+/// Encoded records gathered before they are handed over, even mid-read: a
+/// 64 KiB read of one-byte lines is 32,768 records, several times its
+/// size once encoded.
+pub const BATCH_BYTES: usize = 256 * 1024;
+
 /// The instance's counters.
 #[derive(Clone)]
 pub struct Metrics {
@@ -174,7 +179,15 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
             };
             match frame {
                 None => break,
-                Some(Frame::Message(m)) => batch.add(m, source),
+                Some(Frame::Message(m)) => {
+                    batch.add(m, source);
+                    if batch.out.len() >= BATCH_BYTES {
+                        let full = std::mem::replace(&mut batch, Batch::new(ctx));
+                        if ctx.emitter.emit(full.take()).is_err() {
+                            return;
+                        }
+                    }
+                }
                 Some(Frame::Oversize { len }) => oversize(ctx, source, len, &mut warned),
                 Some(Frame::Error(e)) => {
                     broken = Some(e);
@@ -266,6 +279,9 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
                 continue;
             }
             batch.add(&buf[..n], from);
+            if batch.out.len() >= BATCH_BYTES {
+                break;
+            }
         }
         let _ = sock.set_nonblocking(false);
         ctx.metrics.bytes.add(bytes as f64, &[]);
