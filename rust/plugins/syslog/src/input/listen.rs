@@ -10,16 +10,17 @@ use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flb_rs_sdk::Spawner;
-use openssl::ssl::{SslAcceptor, SslMethod, SslStream, SslVerifyMode};
+use openssl::ssl::{HandshakeError, SslAcceptor, SslMethod, SslStream, SslVerifyMode};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
 use super::serve::{serve_datagrams, serve_relp, serve_stream, Context, POLL};
 use crate::transport::{configure_context, TlsSettings};
 
 /// How long a TLS handshake may take before the connection is dropped.
+/// The whole TLS handshake, however slowly the client trickles it.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how to listen.
@@ -320,7 +321,7 @@ impl Server {
                 }
                 match (&self.tls, self.transport) {
                     (Some(acceptor), t) => {
-                        let Some(tls) = handshake(acceptor, s, source) else {
+                        let Some(tls) = handshake(ctx, acceptor, s, source) else {
                             return;
                         };
                         if t == Transport::Relp {
@@ -346,19 +347,40 @@ enum Conn {
 /// Blocking reads with a timeout, so that the thread polls for the stop.
 fn prepare<T>(sock: SockRef<'_>, _owner: &T) -> io::Result<()> {
     sock.set_nonblocking(false)?;
-    sock.set_read_timeout(Some(POLL))
+    sock.set_read_timeout(Some(POLL))?;
+    sock.set_write_timeout(Some(POLL))
 }
 
-fn handshake(acceptor: &SslAcceptor, s: TcpStream, source: &str) -> Option<SslStream<TcpStream>> {
-    let _ = s.set_read_timeout(Some(HANDSHAKE_TIMEOUT));
-    match acceptor.accept(s) {
-        Ok(tls) => {
-            let _ = tls.get_ref().set_read_timeout(Some(POLL));
-            Some(tls)
-        }
-        Err(e) => {
-            log::warn!("TLS handshake with {source} failed: {e}");
-            None
+/// The TLS handshake, within HANDSHAKE_TIMEOUT in all (a read timeout
+/// alone restarts with every byte a slow client sends) and given up at
+/// the instance's stop. Reads time out every POLL to check both.
+fn handshake(
+    ctx: &Context,
+    acceptor: &SslAcceptor,
+    s: TcpStream,
+    source: &str,
+) -> Option<SslStream<TcpStream>> {
+    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+    let mut attempt = acceptor.accept(s);
+    loop {
+        match attempt {
+            Ok(tls) => return Some(tls),
+            Err(HandshakeError::WouldBlock(mid)) => {
+                if ctx.emitter.is_stopped() {
+                    return None;
+                }
+                if Instant::now() >= deadline {
+                    log::warn!(
+                        "TLS handshake with {source} not done within {HANDSHAKE_TIMEOUT:?}; closing"
+                    );
+                    return None;
+                }
+                attempt = mid.handshake();
+            }
+            Err(e) => {
+                log::warn!("TLS handshake with {source} failed: {e}");
+                return None;
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! its listener.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::Spawner;
@@ -10,7 +11,7 @@ use openssl::ssl::SslAcceptor;
 use super::listen::{tls_acceptor, Listener, Server, Threads, Transport};
 use super::parse::Mode;
 use super::record::RecordShape;
-use super::serve::{Context, Metrics};
+use super::serve::{Context, Metrics, POLL};
 use crate::time::parse_offset;
 use crate::transport::TlsSettings;
 
@@ -38,6 +39,12 @@ config_struct! {
         /// all connections together. When it is full, stream and RELP
         /// senders wait; datagrams are dropped and counted.
         pub buffer_max_size: ByteSize = "8M",
+        /// Close a stream or RELP connection that sends nothing for this
+        /// long (0: never). Senders reconnect when they next send.
+        pub idle_timeout: Duration = "10m",
+        /// Close a RELP connection whose peer reads none of the
+        /// acknowledgements for this long.
+        pub write_timeout: Duration = "10s",
         /// Socket receive buffer (SO_RCVBUF); the system default when unset.
         pub receive_buffer_size: Option<ByteSize>,
         /// Time zone of RFC 3164 timestamps, which carry none: Z, +02:00...
@@ -82,6 +89,8 @@ pub struct SyslogInput {
     max_size: usize,
     max_connections: usize,
     buffer_max_size: usize,
+    idle_timeout: Option<Duration>,
+    write_timeout: Duration,
     metrics: Metrics,
     spawner: Spawner,
     threads: Threads,
@@ -197,6 +206,14 @@ impl InputPlugin for SyslogInput {
                 "connections_refused_total",
                 "Connections refused at max_connections",
             )?,
+            idle_closed: counter(
+                "connections_idle_closed_total",
+                "Connections closed after idle_timeout without data",
+            )?,
+            write_timeouts: counter(
+                "write_timeouts_total",
+                "RELP sessions closed because the peer read nothing for write_timeout",
+            )?,
         };
         Ok(SyslogInput {
             socket_file: listener.path().map(str::to_string),
@@ -214,6 +231,8 @@ impl InputPlugin for SyslogInput {
             max_size,
             max_connections: c.max_connections,
             buffer_max_size,
+            idle_timeout: Some(c.idle_timeout).filter(|d| !d.is_zero()),
+            write_timeout: c.write_timeout.max(POLL),
             metrics,
             spawner: ctx.spawner(),
             threads: Threads::default(),
@@ -238,6 +257,8 @@ impl InputPlugin for SyslogInput {
                 .transport
                 .name(self.tls.is_some() && self.transport == Transport::Relp),
             metrics: self.metrics.clone(),
+            idle_timeout: self.idle_timeout,
+            write_timeout: self.write_timeout,
         };
         let server = Arc::new(Server {
             ctx: Arc::new(ctx),

@@ -10,7 +10,7 @@
 //! the queue full for a second, are counted as dropped and logged.
 
 use std::io::{self, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::EmitError;
@@ -43,6 +43,8 @@ pub struct Metrics {
     pub dropped: Counter,
     pub connections: Gauge,
     pub refused: Counter,
+    pub idle_closed: Counter,
+    pub write_timeouts: Counter,
 }
 
 /// What every listener thread shares.
@@ -54,6 +56,78 @@ pub struct Context {
     pub max_size: usize,
     pub transport: &'static str,
     pub metrics: Metrics,
+    /// A stream connection that sends nothing for this long is closed.
+    pub idle_timeout: Option<Duration>,
+    /// Longest a RELP peer may take to read our responses.
+    pub write_timeout: Duration,
+}
+
+/// When a stream connection last sent something, against `idle_timeout`.
+struct Idle<'c> {
+    ctx: &'c Context,
+    since: Instant,
+}
+
+impl<'c> Idle<'c> {
+    fn new(ctx: &'c Context) -> Self {
+        Idle {
+            ctx,
+            since: Instant::now(),
+        }
+    }
+
+    fn data(&mut self) {
+        self.since = Instant::now();
+    }
+
+    /// After a read that timed out: whether to close the connection.
+    fn expired(&self, source: &str) -> bool {
+        match self.ctx.idle_timeout {
+            Some(limit) if self.since.elapsed() >= limit => {
+                self.ctx.metrics.idle_closed.inc(&[]);
+                log::debug!(
+                    "from {source}: nothing received for {limit:?} (idle_timeout); closing"
+                );
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// Writes all of `data`, waiting at most `ctx.write_timeout` at a time for
+/// the peer to read, and giving up when the instance stops: a peer that
+/// never reads must hold neither this thread nor the shutdown. The socket
+/// must have a write timeout of about [`POLL`].
+fn write_bounded<S: Write>(ctx: &Context, s: &mut S, data: &[u8]) -> io::Result<()> {
+    let mut off = 0;
+    let mut since = Instant::now();
+    while off < data.len() {
+        match s.write(&data[off..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                off += n;
+                since = Instant::now();
+            }
+            Err(e) if is_timeout(&e) => {
+                if ctx.emitter.is_stopped() {
+                    return Err(io::Error::other("the input stops"));
+                }
+                if since.elapsed() >= ctx.write_timeout {
+                    ctx.metrics.write_timeouts.inc(&[]);
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        format!(
+                            "the peer read nothing for {:?} (write_timeout)",
+                            ctx.write_timeout
+                        ),
+                    ));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    s.flush()
 }
 
 /// Records being gathered from one read, with their counts.
@@ -144,6 +218,7 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
     let mut deframer = Deframer::new(ctx.max_size);
     let mut buf = vec![0u8; READ_SIZE];
     let mut warned = false;
+    let mut idle = Idle::new(ctx);
     loop {
         // Not read while paused: the sender waits on TCP's flow control.
         // (A read already waiting when the pause comes still takes one
@@ -155,7 +230,7 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
             Ok(0) => (0, true),
             Ok(n) => (n, false),
             Err(e) if is_timeout(&e) => {
-                if ctx.emitter.is_stopped() {
+                if ctx.emitter.is_stopped() || idle.expired(source) {
                     return;
                 }
                 continue;
@@ -165,6 +240,7 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
                 (0, true)
             }
         };
+        idle.data();
         ctx.metrics.bytes.add(n as f64, &[]);
         deframer.push(&buf[..n]);
         let mut batch = Batch::new(ctx);
@@ -315,6 +391,7 @@ pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str) {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; READ_SIZE];
     let mut warned = false;
+    let mut idle = Idle::new(ctx);
     loop {
         if ctx.emitter.wait_while_paused().is_err() {
             return;
@@ -322,11 +399,12 @@ pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str) {
         match stream.read(&mut chunk) {
             Ok(0) => return,
             Ok(n) => {
+                idle.data();
                 ctx.metrics.bytes.add(n as f64, &[]);
                 buf.extend_from_slice(&chunk[..n]);
             }
             Err(e) if is_timeout(&e) => {
-                if ctx.emitter.is_stopped() {
+                if ctx.emitter.is_stopped() || idle.expired(source) {
                     return;
                 }
                 continue;
@@ -396,8 +474,8 @@ pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str) {
             relp::write_frame(&mut replies, txnr, "rsp", b"200 OK");
         }
         if !replies.is_empty() {
-            if let Err(e) = stream.write_all(&replies).and_then(|()| stream.flush()) {
-                log::debug!("RELP to {source}: {e}");
+            if let Err(e) = write_bounded(ctx, &mut stream, &replies) {
+                log::warn!("RELP to {source}: {e}; closing the session");
                 return;
             }
         }
