@@ -458,7 +458,7 @@ mod tests {
                 })
             },
         );
-        let h = Action::Hash(b"k".to_vec()).replacement("alice");
+        let h = Action::Hash(Box::new(crate::action::HashKey::new(b"k"))).replacement("alice");
         assert_eq!(
             out,
             format!(r#"{{"creds":"***","pin":"***","who":"{h}","other":"x"}}"#)
