@@ -15,7 +15,7 @@ set -u
 
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-shutdown syslog-roundtrip-relp
+       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-idle syslog-in-shutdown syslog-roundtrip-relp
        syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts reload-relp-relay
        redact redact-config-error hot-reload input-stop-under-flood plugin-crate valgrind)
 
@@ -443,6 +443,58 @@ PY
         '{"tag":"udp","s_pri":14,"s_facility":1,"s_severity":6,"s_hostname":"h","s_appname":"udpapp","s_message":"over udp"}' | sort)
     got=$(sed -E 's/^\{"date":[0-9]+\.[0-9]{9},("tag":"(udp|tcp)","(s_)?pri":(13|14))/{\1/' "$out" | sort)
     [ "$got" = "$want" ] || fail "records: $(diff <(echo "$want") <(echo "$got") | head -8)" || return 1
+}
+
+# rsyslog's TCP forwarder into the input with idle_timeout 1: the input
+# closes the connection after every message, rsyslog notices before its
+# next send and reconnects, and every message arrives.
+test_syslog_in_idle() {
+    local rsd
+    rsd=$(command -v rsyslogd || ls /usr/sbin/rsyslogd 2> /dev/null)
+    [ -x "$rsd" ] || { echo "  skipped (no rsyslogd)"; skipped=$((skipped + 1)); return 0; }
+    local dir=$work/idle a b i n=4
+    a=$((20000 + RANDOM % 20000)) b=$((a + 1))
+    mkdir -p "$dir"
+    local out=$dir/out.jsonl log=$dir/fb.log
+    start_fb "$log" -f 1 -i rs_syslog -t idle -p mode=tcp -p listen=127.0.0.1 -p port="$b" \
+        -p idle_timeout=1 -p log_level=debug -o rs_example_jsonl -m idle -p path="$out"
+    wait_for 'grep -q "listening on 127.0.0.1:$b" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    cat > "$dir/rsyslog.conf" <<EOF
+global(workDirectory="$dir")
+main_queue(queue.type="Direct")
+module(load="imudp")
+input(type="imudp" address="127.0.0.1" port="$a")
+action(type="omfwd" target="127.0.0.1" port="$b" protocol="tcp" TCP_Framing="octet-counted"
+       template="RSYSLOG_SyslogProtocol23Format")
+EOF
+    "$rsd" -n -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid" > "$dir/rsyslogd.log" 2>&1 &
+    local rs_pid=$!
+    pids+=("$rs_pid")
+    # Its pid file comes once its inputs are open.
+    wait_for '[ -s "$dir/rsyslogd.pid" ]' 15 ||
+        { kill "$rs_pid"; stop_fb "$fb_pid"; fail "rsyslogd did not start: $(tail -3 "$dir/rsyslogd.log")"; return 1; }
+    # The first message again every 2 s until it arrives (in case imudp
+    # was not open yet: UDP loses it silently); every later one once.
+    local t
+    for t in $(seq 1 8); do
+        printf '<13>1 - h app - - - idle 1' > "/dev/udp/127.0.0.1/$a"
+        wait_for "[ \$(lines '$out') -ge 1 ]" 2 && break
+    done
+    for i in $(seq 1 $n); do
+        [ "$i" -gt 1 ] && printf '<13>1 - h app - - - idle %d' "$i" > "/dev/udp/127.0.0.1/$a"
+        wait_for "[ \$(grep -c '\"idle $i\"' '$out') -ge 1 ]" 15 ||
+            { kill "$rs_pid"; stop_fb "$fb_pid"; fail "message $i never arrived; $(tail -3 "$dir/rsyslogd.log")"; return 1; }
+        [ "$i" -eq "$n" ] && break
+        wait_for "[ \$(grep -c 'idle_timeout); closing' '$log') -ge $i ]" 15 ||
+            { kill "$rs_pid"; stop_fb "$fb_pid"; fail "connection $i not closed after idle_timeout"; return 1; }
+    done
+    kill "$rs_pid"
+    stop_fb "$fb_pid"
+    [ "$(grep -o '"message":"idle [0-9]"' "$out" | sort -u | wc -l)" -eq $n ] &&
+        [ "$(grep -c '"message":"idle [2-9]"' "$out")" -eq $((n - 1)) ] ||
+        fail "messages: $(grep -o '"message":"[^"]*"' "$out" | tr '\n' ' ')" || return 1
+    [ "$(grep -c 'connection from .* closed' "$log")" -ge $((n - 1)) ] ||
+        fail "rsyslog did not reconnect after each close: $(grep 'connection from' "$log" | head -3)" || return 1
 }
 
 # A throwaway certificate for localhost / 127.0.0.1: self_signed CERT KEY.
