@@ -390,28 +390,35 @@ impl Queue {
         let mut sink = [0u8; 256];
         while matches!((&self.notify_rx).read(&mut sink), Ok(n) if n > 0) {}
 
-        let mut appended = 0;
+        let (mut appended, mut freed) = (0, 0);
+        let mut budget_spent = true;
         for _ in 0..COLLECT_BUDGET {
             let Some(b) = self.pending.take().or_else(|| self.rx.try_recv().ok()) else {
                 self.retry_after = Duration::ZERO;
-                return appended;
+                budget_spent = false;
+                break;
             };
             if !append(b.tag.as_deref(), &b.data) {
                 // Still held: its room stays taken.
                 self.pending = Some(b);
                 self.retry_after = (self.retry_after * 2).clamp(RETRY_MIN, RETRY_MAX);
                 self.wake_after(self.retry_after);
-                return appended;
+                budget_spent = false;
+                break;
             }
             if let Some(c) = &b.confirm {
                 let _ = c.try_send(());
             }
-            self.gate.release(b.data.len());
+            freed += b.data.len();
             appended += b.records;
             self.retry_after = Duration::ZERO;
         }
-        // Budget spent with work left: make sure the host comes back for it.
-        let _ = (&*self.notify_tx).write(&[1]);
+        // One lock and one wake-up of waiting emitters per collect.
+        self.gate.release(freed);
+        if budget_spent {
+            // Work left: make sure the host comes back for it.
+            let _ = (&*self.notify_tx).write(&[1]);
+        }
         appended
     }
 

@@ -54,23 +54,26 @@ impl Builtin {
         })
     }
 
-    /// The pattern, and which capture group is the part to replace.
-    fn pattern(self) -> (&'static str, usize) {
+    /// The pattern, and which part of a match to replace.
+    fn pattern(self) -> (&'static str, Capture) {
         match self {
-            Builtin::Card => (r"\b\d(?:[ -]?\d){12,18}\b", 0),
+            Builtin::Card => (r"\b\d(?:[ -]?\d){12,18}\b", Capture::Whole),
             Builtin::Email => (
                 r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b",
-                0,
+                Capture::Whole,
             ),
             Builtin::Ipv4 => (
                 r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b",
-                0,
+                Capture::Whole,
             ),
             Builtin::Ipv6 => (
                 r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]+)?",
-                0,
+                Capture::Whole,
             ),
-            Builtin::Jwt => (r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*", 0),
+            Builtin::Jwt => (
+                r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+                Capture::Whole,
+            ),
             // After an `Authorization:` (or `authorization=`, `"authorization": "`),
             // any token. Elsewhere (a field holding the header's value, free
             // text), `Bearer` capitalised or at the start, and a token that
@@ -82,11 +85,11 @@ impl Builtin {
                     r#"(?i:\bauthorization)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?i:bearer)\s+([A-Za-z0-9\-._~+/]+=*)"#,
                     r#"|(?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)"#,
                 ),
-                ANY_GROUP,
+                Capture::AnyGroup,
             ),
             Builtin::AwsKeyId => (
                 r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
-                0,
+                Capture::Whole,
             ),
             // The key: a key word, alone or ending a longer key (words
             // joined by `_`, `-` or `.`, or camel case), maybe quoted (also
@@ -106,7 +109,7 @@ impl Builtin {
                     r#"|(?:=|\s*:\s*)([^\s"',;&}\\][^\s"',;&}]*))"#,
                     r#"|://[^/\s:@]+:([^/\s@]+)@"#,
                 ),
-                ANY_GROUP,
+                Capture::AnyGroup,
             ),
         }
     }
@@ -155,25 +158,33 @@ pub fn luhn(s: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Replace the first capture group that took part in the match (patterns
-/// whose branches capture the secret in different groups).
-const ANY_GROUP: usize = usize::MAX;
+/// Which part of a match is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capture {
+    /// The whole match.
+    Whole,
+    /// A user pattern's first group.
+    First,
+    /// The first group that took part in the match (patterns whose
+    /// branches capture the secret in different groups).
+    AnyGroup,
+}
 
 /// A compiled "what to find".
 #[derive(Debug, Clone)]
 pub struct Detector {
     re: Regex,
-    group: usize,
+    capture: Capture,
     builtin: Option<Builtin>,
 }
 
 impl Detector {
     pub fn builtin(b: Builtin) -> Detector {
-        let (p, group) = b.pattern();
+        let (p, capture) = b.pattern();
         Detector {
             // The built-in patterns are fixed and covered by tests.
             re: Regex::new(p).unwrap_or_else(|e| unreachable!("built-in pattern {b:?}: {e}")),
-            group,
+            capture,
             builtin: Some(b),
         }
     }
@@ -185,10 +196,14 @@ impl Detector {
             .size_limit(10 << 20)
             .build()
             .map_err(|e| format!("invalid regular expression: {e}"))?;
-        let group = usize::from(re.captures_len() > 1);
+        let capture = if re.captures_len() > 1 {
+            Capture::First
+        } else {
+            Capture::Whole
+        };
         Ok(Detector {
             re,
-            group,
+            capture,
             builtin: None,
         })
     }
@@ -197,10 +212,10 @@ impl Detector {
     pub fn find(&self, text: &str) -> Vec<Range<usize>> {
         let mut out = Vec::new();
         for caps in self.re.captures_iter(text) {
-            let m = if self.group == ANY_GROUP {
-                caps.iter().skip(1).flatten().next()
-            } else {
-                caps.get(self.group)
+            let m = match self.capture {
+                Capture::Whole => caps.get(0),
+                Capture::First => caps.get(1),
+                Capture::AnyGroup => caps.iter().skip(1).flatten().next(),
             };
             let Some(m) = m else { continue };
             if m.is_empty() {

@@ -318,15 +318,8 @@ fn a_flood_of_tiny_messages_is_held_within_buffer_max_size() {
     const LIMIT: usize = 1 << 20;
     const SENDERS: usize = 4;
     const LINES_EACH: usize = 512 << 10;
-    let port = free_port();
-    let p = port.to_string();
-    let h = Harness::input::<SyslogInput>(&[
-        ("mode", "tcp"),
-        ("listen", "127.0.0.1"),
-        ("port", &p),
-        ("buffer_max_size", &LIMIT.to_string()),
-    ])
-    .unwrap_or_else(|e| panic!("{}", e.0));
+    let (h, port) = common::listening("tcp", &[("buffer_max_size", &LIMIT.to_string())]);
+    let port: u16 = port.parse().unwrap();
     let rss_before = rss_kib();
     let senders: Vec<_> = (0..SENDERS)
         .map(|_| {

@@ -9,14 +9,9 @@ use std::time::{Duration, Instant};
 
 use flb_rs_sdk::testing::Harness;
 use flb_rs_sdk::Events;
-use flb_rs_syslog::SyslogInput;
 
 mod common;
-use common::free_port;
-
-fn input(props: &[(&str, &str)]) -> Harness {
-    Harness::input::<SyslogInput>(props).unwrap_or_else(|e| panic!("{}", e.0))
-}
+use common::listening;
 
 /// Whether the server closed `s` (a read sees the end or an error) within
 /// `within`; `s` must have a short read timeout.
@@ -63,13 +58,7 @@ fn wait_metric(h: &Harness, name: &str, want: f64, within: Duration) {
 
 #[test]
 fn connections_that_send_nothing_are_closed_after_idle_timeout() {
-    let port = free_port().to_string();
-    let h = input(&[
-        ("mode", "tcp"),
-        ("listen", "127.0.0.1"),
-        ("port", &port),
-        ("idle_timeout", "1"),
-    ]);
+    let (h, port) = listening("tcp", &[("idle_timeout", "1")]);
     let start = Instant::now();
     let mut silent = connect(&port);
     let mut once = connect(&port);
@@ -131,15 +120,13 @@ fn a_trickled_tls_handshake_is_cut_off_and_does_not_hold_the_stop() {
     std::fs::create_dir_all(&dir).unwrap();
     let certs = common::certs::make(&dir);
     let start_input = || {
-        let port = free_port().to_string();
-        let h = input(&[
-            ("mode", "tls"),
-            ("listen", "127.0.0.1"),
-            ("port", &port),
-            ("tls.crt_file", certs.cert.to_str().unwrap()),
-            ("tls.key_file", certs.key.to_str().unwrap()),
-        ]);
-        (h, port)
+        listening(
+            "tls",
+            &[
+                ("tls.crt_file", certs.cert.to_str().unwrap()),
+                ("tls.key_file", certs.key.to_str().unwrap()),
+            ],
+        )
     };
     // The whole handshake has 10 s, however steadily bytes come.
     let (h, port) = start_input();
@@ -212,13 +199,7 @@ fn relp_never_reading(port: &str, until: Duration) -> std::thread::JoinHandle<bo
 
 #[test]
 fn a_relp_peer_that_never_reads_is_dropped_after_write_timeout_and_does_not_hold_the_stop() {
-    let port = free_port().to_string();
-    let h = input(&[
-        ("mode", "relp"),
-        ("listen", "127.0.0.1"),
-        ("port", &port),
-        ("write_timeout", "1"),
-    ]);
+    let (h, port) = listening("relp", &[("write_timeout", "1")]);
     let peer = relp_never_reading(&port, Duration::from_secs(60));
     // Collecting lets the acknowledgements be written, until the peer's
     // buffers are full and the server waits on it.
@@ -229,8 +210,7 @@ fn a_relp_peer_that_never_reads_is_dropped_after_write_timeout_and_does_not_hold
 
     // With the default write_timeout (10 s), a stop while the server waits
     // on the peer does not wait for it.
-    let port = free_port().to_string();
-    let h = input(&[("mode", "relp"), ("listen", "127.0.0.1"), ("port", &port)]);
+    let (h, port) = listening("relp", &[]);
     let peer = relp_never_reading(&port, Duration::from_secs(30));
     // Until nothing arrives for a second: the server is stuck writing.
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -17,6 +17,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// An rs_syslog input in `mode` on a free port of 127.0.0.1, with `extra`
+/// properties: its harness, and the port.
+pub fn listening(mode: &str, extra: &[(&str, &str)]) -> (flb_rs_sdk::testing::Harness, String) {
+    let port = free_port().to_string();
+    let mut props = vec![
+        ("mode", mode),
+        ("listen", "127.0.0.1"),
+        ("port", port.as_str()),
+    ];
+    props.extend_from_slice(extra);
+    let h = flb_rs_sdk::testing::Harness::input::<flb_rs_syslog::SyslogInput>(&props)
+        .unwrap_or_else(|e| panic!("{}", e.0));
+    (h, port)
+}
+
 /// Ends each record in the daemons' output files: messages may hold line
 /// feeds, so a line is not a record.
 pub const END: &str = "<<END>>";
