@@ -3,7 +3,8 @@
 # Fluent Bit: cmake/FlbRustPluginCrates.cmake in script mode (as
 # ext-flags.sh runs it) on crates written here. A good crate gives its
 # plugin directory; every kind of bad one stops with its own message; a
-# NAME that differs from the manifest's name fails to compile.
+# NAME that differs from the manifest's name fails to compile; the good
+# one compiles, also offline from `cargo vendor`ed crates.
 #
 #   tests/cmake/plugin-crates.sh        (make -C tests cmake-test)
 #
@@ -122,6 +123,21 @@ if check=$(cargo check --offline --quiet --manifest-path "$work/bundle/Cargo.tom
     echo "PASS the generated crate compiles"
 else
     echo "FAIL the generated crate: $(tail -20 <<< "$check")"; failed=$((failed + 1))
+fi
+
+# Offline from vendored crates, as FLB_RUST_VENDOR_DIR builds it: `cargo
+# vendor` of the generated crate (the README's command), then a build with
+# an empty CARGO_HOME (no registry cache to fall back on), --offline,
+# --locked and the two --config flags that cmake/FlbRust.cmake passes.
+if ! vendor_out=$(cargo vendor --locked --quiet --manifest-path "$work/bundle/Cargo.toml" "$work/vendor" 2>&1); then
+    echo "FAIL cargo vendor of the generated crate: $(tail -5 <<< "$vendor_out")"; failed=$((failed + 1))
+elif check=$(CARGO_HOME="$work/empty-cargo-home" cargo check --offline --locked --quiet \
+    --config "source.crates-io.replace-with='flb-rust-vendored'" \
+    --config "source.flb-rust-vendored.directory='$work/vendor'" \
+    --manifest-path "$work/bundle/Cargo.toml" --target-dir "$target-vendored" 2>&1); then
+    echo "PASS the generated crate builds offline from vendored crates ($(ls "$work/vendor" | wc -l) crates)"
+else
+    echo "FAIL the generated crate from vendored crates: $(tail -20 <<< "$check")"; failed=$((failed + 1))
 fi
 
 [ "$failed" -eq 0 ] && echo "plugin-crates: all passed" || { echo "plugin-crates: $failed failed"; exit 1; }
