@@ -149,6 +149,64 @@ fn unix_sockets_with_permissions() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// `path /dev/log` beside a running journald: a socket that another
+/// process still serves is never replaced, whichever type it is and
+/// whichever mode asks; the other process keeps receiving on it.
+#[test]
+fn a_socket_another_process_serves_is_never_replaced() {
+    use std::os::unix::net::{UnixDatagram, UnixListener};
+    let dir = std::env::temp_dir().join(format!("flb-rs-in-live-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let dgram = dir.join("journald.sock");
+    let stream = dir.join("stream.sock");
+    let journald = UnixDatagram::bind(&dgram).unwrap();
+    let other = UnixListener::bind(&stream).unwrap();
+    for (path, owner) in [
+        (&dgram, "(datagram) socket"),
+        (&stream, "listens on this socket"),
+    ] {
+        for mode in ["unix_dgram", "unix_stream"] {
+            let e =
+                Harness::input::<SyslogInput>(&[("mode", mode), ("path", path.to_str().unwrap())])
+                    .err()
+                    .unwrap_or_else(|| {
+                        panic!("{mode} on {}: replaced a live socket", path.display())
+                    });
+            assert!(
+                e.0.contains(owner) && e.0.contains("not replacing it"),
+                "{mode} on {}: {}",
+                path.display(),
+                e.0
+            );
+        }
+    }
+    // Still theirs: a message to the datagram socket reaches its owner, a
+    // connection to the stream socket reaches its listener.
+    UnixDatagram::unbound()
+        .unwrap()
+        .send_to(b"<13>still journald's", &dgram)
+        .unwrap();
+    let mut buf = [0u8; 64];
+    journald
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let n = journald.recv(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"<13>still journald's");
+    let _c = std::os::unix::net::UnixStream::connect(&stream).unwrap();
+    other.accept().unwrap();
+    // Once their owners are gone the files are stale, and replaced.
+    drop(journald);
+    drop(other);
+    let h = input(&[("mode", "unix_dgram"), ("path", dgram.to_str().unwrap())]);
+    UnixDatagram::unbound()
+        .unwrap()
+        .send_to(b"<13>1 - - app - - - now ours", &dgram)
+        .unwrap();
+    assert!(records(&h, 1)[0].0.contains("now ours"));
+    drop(h);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// Writes RELP frames and reads the server's responses.
 struct RelpClient {
     s: TcpStream,
@@ -349,6 +407,85 @@ fn connections_over_the_limit_are_refused() {
     assert_eq!(h.host.metric("connections", &[]), Some(1.0));
 }
 
+/// A TCP connection from `from` (any 127/8 address: all are loopback).
+fn connect_from(from: &str, port: &str) -> TcpStream {
+    let s = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    s.bind(
+        &format!("{from}:0")
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    s.connect(
+        &format!("127.0.0.1:{port}")
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    s.into()
+}
+
+/// Senders outside allow_from are closed at accept (datagrams dropped),
+/// counted, and nothing of theirs becomes a record; senders inside it
+/// are served on the same instance.
+#[test]
+fn allow_from_closes_and_counts_other_senders() {
+    let port = free_port().to_string();
+    let allow = [("allow_from", "10.0.0.0/8, 127.0.0.2")];
+    let tcp = input(
+        &[
+            &allow[..],
+            &[("mode", "tcp"), ("listen", "127.0.0.1"), ("port", &port)],
+        ]
+        .concat(),
+    );
+    let mut denied = connect_from("127.0.0.1", &port);
+    let _ = denied.write_all(b"<13>1 - - - - - - from outside\n");
+    denied
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut b = [0u8; 1];
+    assert_eq!(
+        std::io::Read::read(&mut denied, &mut b).unwrap_or(0),
+        0,
+        "closed"
+    );
+    let mut allowed = connect_from("127.0.0.2", &port);
+    allowed
+        .write_all(b"<13>1 - - - - - - from inside\n")
+        .unwrap();
+    let got = records(&tcp, 1);
+    assert!(got[0].0.contains("from inside"), "{got:?}");
+    assert_eq!(tcp.host.metric("denied_total", &[]), Some(1.0));
+
+    let uport = free_port().to_string();
+    let udp = input(
+        &[
+            &allow[..],
+            &[("mode", "udp"), ("listen", "127.0.0.1"), ("port", &uport)],
+        ]
+        .concat(),
+    );
+    let to = format!("127.0.0.1:{uport}");
+    let outside = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let inside = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    outside
+        .send_to(b"<13>1 - - - - - - dgram outside", &to)
+        .unwrap();
+    inside
+        .send_to(b"<13>1 - - - - - - dgram inside", &to)
+        .unwrap();
+    let got = records(&udp, 1);
+    assert!(got[0].0.contains("dgram inside"), "{got:?}");
+    assert_eq!(udp.host.metric("denied_total", &[]), Some(1.0));
+    assert!(
+        udp.collect(10, Duration::from_millis(300)).is_empty(),
+        "only one record"
+    );
+}
+
 #[test]
 fn configuration_errors() {
     let port = free_port();
@@ -372,6 +509,15 @@ fn configuration_errors() {
     ])
     .contains("unix_perm 'rw'"));
     assert!(err(&[("time_offset", "bogus")]).starts_with("time_offset"));
+    assert!(
+        err(&[("allow_from", "10.0.0.0/33"), ("port", &p)]).starts_with("allow_from '10.0.0.0/33'")
+    );
+    assert!(err(&[
+        ("allow_from", "10.0.0.0/8"),
+        ("mode", "unix_dgram"),
+        ("path", "/tmp/x")
+    ])
+    .contains("Unix sockets have no sender address"));
 }
 
 #[test]

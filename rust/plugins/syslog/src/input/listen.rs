@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::io;
-use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -188,15 +188,38 @@ fn set_rcvbuf(s: SockRef<'_>, size: Option<usize>) -> Result<(), String> {
     }
 }
 
+/// Removes a socket file that nothing listens on any more (left by a
+/// process that died), so that binding can take its place. A socket that
+/// something still serves is never replaced: `path /dev/log` next to a
+/// running journald or rsyslog must not steal its socket. Liveness is a
+/// connect attempt: refused means no socket is bound there (stale);
+/// accepted, or refused for the wrong socket type (a datagram socket such
+/// as journald's), means one is.
 fn remove_stale_socket(path: &str) -> Result<(), String> {
     match fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_socket() => {
+        Ok(m) if m.file_type().is_socket() => {}
+        Ok(_) => {
+            return Err(format!(
+                "{path} exists and is not a socket; not replacing it"
+            ))
+        }
+        Err(_) => return Ok(()),
+    }
+    match UnixStream::connect(path) {
+        Err(e) if e.kind() == io::ErrorKind::ConnectionRefused => {
             fs::remove_file(path).map_err(|e| format!("cannot replace the socket {path}: {e}"))
         }
+        // Gone in the meantime: nothing to replace.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
         Ok(_) => Err(format!(
-            "{path} exists and is not a socket; not replacing it"
+            "{path}: another process listens on this socket; not replacing it"
         )),
-        Err(_) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::EPROTOTYPE) => Err(format!(
+            "{path}: another process serves this (datagram) socket; not replacing it"
+        )),
+        Err(e) => Err(format!(
+            "{path}: cannot tell whether another process serves this socket ({e}); not replacing it"
+        )),
     }
 }
 
@@ -247,20 +270,24 @@ impl Server {
         let h = self.spawner.spawn("listen", move || match listener {
             Listener::Udp(s) => serve_datagrams(&me.ctx, &s, ""),
             Listener::UnixDgram(s, path) => serve_datagrams(&me.ctx, &s, &path),
-            Listener::Tcp(l) => {
-                me.accept_loop(|| l.accept().map(|(s, a)| (Conn::Tcp(s), a.to_string())))
-            }
+            Listener::Tcp(l) => me.accept_loop(|| {
+                l.accept()
+                    .map(|(s, a)| (Conn::Tcp(s), a.to_string(), Some(a.ip())))
+            }),
             Listener::UnixStream(l, path) => {
-                me.accept_loop(|| l.accept().map(|(s, _)| (Conn::Unix(s), path.clone())))
+                me.accept_loop(|| l.accept().map(|(s, _)| (Conn::Unix(s), path.clone(), None)))
             }
         })?;
         self.threads.add(h);
         Ok(())
     }
 
-    fn accept_loop(self: &Arc<Self>, accept: impl Fn() -> io::Result<(Conn, String)>) {
+    fn accept_loop(
+        self: &Arc<Self>,
+        accept: impl Fn() -> io::Result<(Conn, String, Option<IpAddr>)>,
+    ) {
         while !self.ctx.emitter.is_stopped() {
-            let (conn, source) = match accept() {
+            let (conn, source, ip) = match accept() {
                 Ok(c) => c,
                 Err(e)
                     if matches!(
@@ -276,6 +303,10 @@ impl Server {
                     continue;
                 }
             };
+            // Closed (dropped) before anything of it is read.
+            if !self.ctx.admits(ip, "a connection") {
+                continue;
+            }
             if self.threads.open.load(Ordering::SeqCst) >= self.max_connections {
                 self.ctx.metrics.refused.inc(&[]);
                 log::warn!(

@@ -1,6 +1,7 @@
 //! `rs_syslog` as an input plugin: configuration, and the life cycle of
 //! its listener.
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::Spawner;
 use openssl::ssl::SslAcceptor;
 
+use super::allow::AllowList;
 use super::listen::{tls_acceptor, Listener, Server, Threads, Transport};
 use super::parse::Mode;
 use super::record::RecordShape;
@@ -35,6 +37,11 @@ config_struct! {
         pub max_message_size: ByteSize = "64k",
         /// Connections served at once; more are refused and counted.
         pub max_connections: usize = "256",
+        /// Senders taken (udp, tcp, tls, relp): addresses or prefixes,
+        /// comma-separated (10.0.0.0/8, 2001:db8::/32, 192.0.2.7). Others
+        /// are closed at accept (datagrams dropped) and counted. Unset:
+        /// everyone.
+        pub allow_from: Option<CommaList>,
         /// Most bytes of records held for Fluent Bit outside its chunks,
         /// all connections together. When it is full, stream and RELP
         /// senders wait; datagrams are dropped and counted.
@@ -88,6 +95,7 @@ pub struct SyslogInput {
     offset_minutes: i32,
     max_size: usize,
     max_connections: usize,
+    allow: Option<AllowList>,
     buffer_max_size: usize,
     idle_timeout: Option<Duration>,
     write_timeout: Duration,
@@ -138,6 +146,13 @@ impl InputPlugin for SyslogInput {
             .ok()
             .filter(|n| *n >= 64 * 1024)
             .ok_or_else(|| PluginError::new("buffer_max_size must be at least 64K"))?;
+        let allow = AllowList::parse(c.allow_from.as_ref().map_or(&[][..], |l| &l.0[..]))
+            .map_err(PluginError::new)?;
+        if allow.is_some() && matches!(transport, Transport::UnixDgram | Transport::UnixStream) {
+            return Err(PluginError::new(
+                "allow_from: Unix sockets have no sender address; use the socket file's permissions (unix_perm)",
+            ));
+        }
         if c.max_connections == 0 {
             return Err(PluginError::new("max_connections must be at least 1"));
         }
@@ -214,6 +229,10 @@ impl InputPlugin for SyslogInput {
                 "write_timeouts_total",
                 "RELP sessions closed because the peer read nothing for write_timeout",
             )?,
+            denied: counter(
+                "denied_total",
+                "Connections closed and datagrams dropped from senders outside allow_from",
+            )?,
         };
         Ok(SyslogInput {
             socket_file: listener.path().map(str::to_string),
@@ -230,6 +249,7 @@ impl InputPlugin for SyslogInput {
             offset_minutes,
             max_size,
             max_connections: c.max_connections,
+            allow,
             buffer_max_size,
             idle_timeout: Some(c.idle_timeout).filter(|d| !d.is_zero()),
             write_timeout: c.write_timeout.max(POLL),
@@ -259,6 +279,8 @@ impl InputPlugin for SyslogInput {
             metrics: self.metrics.clone(),
             idle_timeout: self.idle_timeout,
             write_timeout: self.write_timeout,
+            allow: self.allow.clone(),
+            denied_warned: AtomicBool::new(false),
         };
         let server = Arc::new(Server {
             ctx: Arc::new(ctx),

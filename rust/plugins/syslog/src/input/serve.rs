@@ -10,11 +10,14 @@
 //! the queue full for a second, are counted as dropped and logged.
 
 use std::io::{self, Read, Write};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::EmitError;
 
+use super::allow::AllowList;
 use super::deframe::{Deframer, Frame};
 use super::parse::{parse, Format, Mode, ParseOptions};
 use super::record::{Origin, RecordShape};
@@ -45,6 +48,7 @@ pub struct Metrics {
     pub refused: Counter,
     pub idle_closed: Counter,
     pub write_timeouts: Counter,
+    pub denied: Counter,
 }
 
 /// What every listener thread shares.
@@ -60,6 +64,32 @@ pub struct Context {
     pub idle_timeout: Option<Duration>,
     /// Longest a RELP peer may take to read our responses.
     pub write_timeout: Duration,
+    /// The senders taken; `None`: all.
+    pub allow: Option<AllowList>,
+    /// Whether the first denied sender was logged as a warning (the rest
+    /// go to debug and the counter: a scan must not flood the log).
+    pub denied_warned: AtomicBool,
+}
+
+impl Context {
+    /// Whether a sender at `ip` is taken; counts and logs one that is not.
+    pub fn admits(&self, ip: Option<IpAddr>, what: &str) -> bool {
+        let (Some(allow), Some(ip)) = (&self.allow, ip) else {
+            return true;
+        };
+        if allow.permits(ip) {
+            return true;
+        }
+        self.metrics.denied.inc(&[]);
+        if self.denied_warned.swap(true, Ordering::Relaxed) {
+            log::debug!("{what} from {ip} denied: not in allow_from");
+        } else {
+            log::warn!(
+                "{what} from {ip} denied: not in allow_from (further denials are only counted, in denied_total)"
+            );
+        }
+        false
+    }
 }
 
 /// When a stream connection last sent something, against `idle_timeout`.
@@ -287,14 +317,16 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
 
 /// A datagram socket, Unix or UDP.
 pub trait Datagrams {
-    /// One datagram and where it came from.
-    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)>;
+    /// One datagram, where it came from, and the sender's IP address
+    /// (none for Unix sockets).
+    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String, Option<IpAddr>)>;
     fn set_nonblocking(&self, on: bool) -> io::Result<()>;
 }
 
 impl Datagrams for std::net::UdpSocket {
-    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)> {
-        self.recv_from(buf).map(|(n, a)| (n, a.to_string()))
+    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String, Option<IpAddr>)> {
+        self.recv_from(buf)
+            .map(|(n, a)| (n, a.to_string(), Some(a.ip())))
     }
     fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         std::net::UdpSocket::set_nonblocking(self, on)
@@ -305,13 +337,13 @@ impl Datagrams for std::os::unix::net::UnixDatagram {
     fn set_nonblocking(&self, on: bool) -> io::Result<()> {
         std::os::unix::net::UnixDatagram::set_nonblocking(self, on)
     }
-    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String)> {
+    fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, String, Option<IpAddr>)> {
         let (n, a) = self.recv_from(buf)?;
         let from = a
             .as_pathname()
             .map(|p| p.display().to_string())
             .unwrap_or_default();
-        Ok((n, from))
+        Ok((n, from, None))
     }
 }
 
@@ -336,7 +368,7 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
                 // only what is already there: no datagram waits for the next.
                 let _ = sock.set_nonblocking(true);
             }
-            let (n, from) = match sock.recv(&mut buf) {
+            let (n, from, ip) = match sock.recv(&mut buf) {
                 Ok(r) => r,
                 Err(e) if is_timeout(&e) => break,
                 Err(e) => {
@@ -344,6 +376,9 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
                     break;
                 }
             };
+            if !ctx.admits(ip, "a datagram") {
+                continue;
+            }
             bytes += n;
             let from = if from.is_empty() { local } else { &from };
             if n > ctx.max_size {
