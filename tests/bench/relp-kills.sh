@@ -64,7 +64,9 @@
 # rs_syslog input in mode tcp, the sender copies every message there
 # through omfwd (as "tcp:seq=..."), and rs_syslog's output sends all of
 # it over RELP to a downstream rsyslogd imrelp, which writes the file
-# (both inputs with mem_buf_limit 4M, as a relay would be set up).
+# (both inputs with mem_buf_limit 4M, as a relay would be set up), and
+# a copy of all it took into a file of its own (relay-copy.txt), which
+# tells, for a message lost, on which side of the relay it went.
 # Lost and duplicates count the RELP copies; the TCP copies (never
 # acknowledged, so a reload may drop some in flight) are counted apart.
 # With RELP_KILLS_SIGNAL=HUP, the RSS of the Fluent Bit receiver (or
@@ -175,13 +177,23 @@ receiver_conf() {
     format    template
     template  {message}" tcp_input='' relp_limit=''
         if [ "$forward" = relp ]; then
+            # And a copy of what the relay took, into a file of its own:
+            # a message missing downstream but in this copy was lost on
+            # the way out; one missing in both never got into a chunk.
             output="    name                rs_syslog
     match               *
     mode                relp
     host                127.0.0.1
     port                $fport
     syslog_message_key  message
-    retry_limit         no_limits"
+    retry_limit         no_limits
+[OUTPUT]
+    name      file
+    match     *
+    path      $rdir
+    file      relay-copy.txt
+    format    template
+    template  {message}"
             tcp_input="[INPUT]
     name           rs_syslog
     mode           tcp
@@ -442,6 +454,14 @@ run() {
     local lost=$((records - distinct)) dups=$((got - distinct))
     if [ "$lost" -gt 0 ]; then
         echo "$sender: lost $lost; missing seqs: $(head -20 "$rdir/missing" | tr '\n' ' ')" >&2
+        if [ -f "$rdir/relay-copy.txt" ]; then
+            local r
+            for r in $(head -5 "$rdir/missing"); do
+                echo "$sender: seq ${r%-*} in the relay's own copy: $(grep -c "^seq=$(printf %07d "${r%-*}") " "$rdir/relay-copy.txt" || true) time(s)" >&2
+            done
+            echo "$sender: the relay's warnings and errors:" >&2
+            grep -E '\[ *(warn|error)\]' "$rdir/receiver.log" | grep -v 'service will shutdown' | tail -15 | sed 's/^/    /' >&2
+        fi
         echo "$sender: last lines of its log:" >&2
         tail -15 "$sdir/sender.log" | sed 's/^/    /' >&2
     fi

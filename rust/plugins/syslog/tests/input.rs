@@ -486,6 +486,78 @@ fn allow_from_closes_and_counts_other_senders() {
     );
 }
 
+/// ratelimit.interval/burst: a TCP sender over its burst is held back to
+/// the next window and loses nothing; a UDP sender's datagrams over it are
+/// dropped and counted; another sender has a budget of its own.
+#[test]
+fn ratelimit_holds_stream_senders_back_and_drops_datagrams_over_it() {
+    let limit = [("ratelimit.interval", "1s"), ("ratelimit.burst", "5")];
+    let port = free_port().to_string();
+    let tcp = input(
+        &[
+            &limit[..],
+            &[("mode", "tcp"), ("listen", "127.0.0.1"), ("port", &port)],
+        ]
+        .concat(),
+    );
+    let mut c = connect_from("127.0.0.1", &port);
+    let start = Instant::now();
+    let lines: String = (0..12)
+        .map(|i| format!("<13>1 - - - - - - m{i}\n"))
+        .collect();
+    c.write_all(lines.as_bytes()).unwrap();
+    let got = records(&tcp, 12);
+    // Three windows: 5, 5 and 2 messages, in order, none lost.
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    for (i, (body, _)) in got.iter().enumerate() {
+        assert!(
+            body.ends_with(&format!(r#""message":"m{i}"}}"#)),
+            "{i}: {body}"
+        );
+    }
+    assert_eq!(tcp.host.metric("rate_limited_total", &[]), Some(2.0));
+    assert_eq!(tcp.host.metric("messages_total", &[]), Some(12.0));
+
+    let uport = free_port().to_string();
+    let limit = [("ratelimit.interval", "1h"), ("ratelimit.burst", "3")];
+    let udp = input(
+        &[
+            &limit[..],
+            &[("mode", "udp"), ("listen", "127.0.0.1"), ("port", &uport)],
+        ]
+        .concat(),
+    );
+    let to = format!("127.0.0.1:{uport}");
+    let one = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let other = std::net::UdpSocket::bind("127.0.0.2:0").unwrap();
+    for i in 0..10 {
+        one.send_to(format!("<13>1 - - - - - - d{i}").as_bytes(), &to)
+            .unwrap();
+    }
+    other
+        .send_to(b"<13>1 - - - - - - from the other", &to)
+        .unwrap();
+    let got = records(&udp, 4);
+    let bodies: Vec<&str> = got.iter().map(|(b, _)| b.as_str()).collect();
+    for want in ["d0", "d1", "d2", "from the other"] {
+        assert!(
+            bodies
+                .iter()
+                .any(|b| b.contains(&format!(r#""message":"{want}""#))),
+            "{want}: {bodies:?}"
+        );
+    }
+    assert_eq!(udp.host.metric("rate_limited_total", &[]), Some(7.0));
+    assert!(
+        udp.collect(10, Duration::from_millis(300)).is_empty(),
+        "only four records"
+    );
+}
+
 #[test]
 fn configuration_errors() {
     let port = free_port();
@@ -518,6 +590,12 @@ fn configuration_errors() {
         ("path", "/tmp/x")
     ])
     .contains("Unix sockets have no sender address"));
+    assert!(err(&[
+        ("ratelimit.interval", "5s"),
+        ("ratelimit.burst", "0"),
+        ("port", &p)
+    ])
+    .starts_with("ratelimit.burst must be at least 1"));
 }
 
 #[test]

@@ -323,7 +323,7 @@ impl Server {
                 .set(self.threads.open.load(Ordering::SeqCst) as f64, &[]);
             let spawned = self.spawner.spawn("conn", move || {
                 log::debug!("connection from {source}");
-                me.serve(conn, &source);
+                me.serve(conn, &source, ip);
                 log::debug!("connection from {source} closed");
                 let left = me.threads.open.fetch_sub(1, Ordering::SeqCst) - 1;
                 me.ctx.metrics.connections.set(left as f64, &[]);
@@ -338,12 +338,12 @@ impl Server {
         }
     }
 
-    fn serve(&self, conn: Conn, source: &str) {
+    fn serve(&self, conn: Conn, source: &str, ip: Option<IpAddr>) {
         let ctx = &self.ctx;
         match conn {
             Conn::Unix(s) => {
                 if prepare(SockRef::from(&s), &s).is_ok() {
-                    serve_stream(ctx, s, source);
+                    serve_stream(ctx, s, source, ip);
                 }
             }
             Conn::Tcp(s) => {
@@ -356,13 +356,13 @@ impl Server {
                             return;
                         };
                         if t == Transport::Relp {
-                            serve_relp(ctx, tls, source);
+                            serve_relp(ctx, tls, source, ip);
                         } else {
-                            serve_stream(ctx, tls, source);
+                            serve_stream(ctx, tls, source, ip);
                         }
                     }
-                    (None, Transport::Relp) => serve_relp(ctx, s, source),
-                    (None, _) => serve_stream(ctx, s, source),
+                    (None, Transport::Relp) => serve_relp(ctx, s, source, ip),
+                    (None, _) => serve_stream(ctx, s, source, ip),
                 }
             }
         }

@@ -12,6 +12,7 @@ use openssl::ssl::SslAcceptor;
 use super::allow::AllowList;
 use super::listen::{tls_acceptor, Listener, Server, Threads, Transport};
 use super::parse::Mode;
+use super::ratelimit::RateLimit;
 use super::record::RecordShape;
 use super::serve::{Context, Metrics, POLL};
 use crate::time::parse_offset;
@@ -42,6 +43,13 @@ config_struct! {
         /// are closed at accept (datagrams dropped) and counted. Unset:
         /// everyone.
         pub allow_from: Option<CommaList>,
+        /// Rate limit window per sender address (0: none). Within each,
+        /// at most ratelimit.burst messages: stream and RELP senders wait
+        /// for the next window, datagrams over it are dropped; both are
+        /// counted. Unix socket senders count as one sender.
+        pub ratelimit_interval as "ratelimit.interval": Duration = "0",
+        /// Messages a sender may send within one ratelimit.interval.
+        pub ratelimit_burst as "ratelimit.burst": u32 = "10000",
         /// Most bytes of records held for Fluent Bit outside its chunks,
         /// all connections together. When it is full, stream and RELP
         /// senders wait; datagrams are dropped and counted.
@@ -96,6 +104,7 @@ pub struct SyslogInput {
     max_size: usize,
     max_connections: usize,
     allow: Option<AllowList>,
+    ratelimit: Option<(Duration, u32)>,
     buffer_max_size: usize,
     idle_timeout: Option<Duration>,
     write_timeout: Duration,
@@ -151,6 +160,11 @@ impl InputPlugin for SyslogInput {
         if allow.is_some() && matches!(transport, Transport::UnixDgram | Transport::UnixStream) {
             return Err(PluginError::new(
                 "allow_from: Unix sockets have no sender address; use the socket file's permissions (unix_perm)",
+            ));
+        }
+        if !c.ratelimit_interval.is_zero() && c.ratelimit_burst == 0 {
+            return Err(PluginError::new(
+                "ratelimit.burst must be at least 1 (ratelimit.interval 0 turns the limit off)",
             ));
         }
         if c.max_connections == 0 {
@@ -233,6 +247,10 @@ impl InputPlugin for SyslogInput {
                 "denied_total",
                 "Connections closed and datagrams dropped from senders outside allow_from",
             )?,
+            rate_limited: counter(
+                "rate_limited_total",
+                "Datagrams dropped, and times stream or RELP senders were held back, over ratelimit.burst",
+            )?,
         };
         Ok(SyslogInput {
             socket_file: listener.path().map(str::to_string),
@@ -250,6 +268,8 @@ impl InputPlugin for SyslogInput {
             max_size,
             max_connections: c.max_connections,
             allow,
+            ratelimit: (!c.ratelimit_interval.is_zero())
+                .then_some((c.ratelimit_interval, c.ratelimit_burst)),
             buffer_max_size,
             idle_timeout: Some(c.idle_timeout).filter(|d| !d.is_zero()),
             write_timeout: c.write_timeout.max(POLL),
@@ -281,6 +301,10 @@ impl InputPlugin for SyslogInput {
             write_timeout: self.write_timeout,
             allow: self.allow.clone(),
             denied_warned: AtomicBool::new(false),
+            ratelimit: self
+                .ratelimit
+                .and_then(|(interval, burst)| RateLimit::new(interval, burst)),
+            rate_warned: AtomicBool::new(false),
         };
         let server = Arc::new(Server {
             ctx: Arc::new(ctx),

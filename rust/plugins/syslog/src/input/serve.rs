@@ -20,6 +20,7 @@ use flb_rs_sdk::EmitError;
 use super::allow::AllowList;
 use super::deframe::{Deframer, Frame};
 use super::parse::{parse, Format, Mode, ParseOptions};
+use super::ratelimit::RateLimit;
 use super::record::{Origin, RecordShape};
 use crate::relp;
 
@@ -49,6 +50,7 @@ pub struct Metrics {
     pub idle_closed: Counter,
     pub write_timeouts: Counter,
     pub denied: Counter,
+    pub rate_limited: Counter,
 }
 
 /// What every listener thread shares.
@@ -69,6 +71,10 @@ pub struct Context {
     /// Whether the first denied sender was logged as a warning (the rest
     /// go to debug and the counter: a scan must not flood the log).
     pub denied_warned: AtomicBool,
+    /// `ratelimit.interval` and `ratelimit.burst`; `None`: no limit.
+    pub ratelimit: Option<RateLimit>,
+    /// Whether a sender over its rate was logged as a warning yet.
+    pub rate_warned: AtomicBool,
 }
 
 impl Context {
@@ -89,6 +95,57 @@ impl Context {
             );
         }
         false
+    }
+
+    /// Before one more message from `ip` on a stream or RELP connection:
+    /// while the sender is over its rate, calls `before_wait` once (to hand
+    /// over what was gathered) and waits, not reading it, so that TCP's
+    /// flow control holds it back. False when the instance stops, or
+    /// `before_wait` fails, meanwhile.
+    fn pace(&self, ip: Option<IpAddr>, source: &str, before_wait: impl FnOnce() -> bool) -> bool {
+        let Some(rl) = &self.ratelimit else {
+            return true;
+        };
+        let mut before_wait = Some(before_wait);
+        loop {
+            let now = Instant::now();
+            let Err(until) = rl.take(ip, now) else {
+                return true;
+            };
+            if let Some(f) = before_wait.take() {
+                self.over_rate(source, "held back until its next interval");
+                if !f() {
+                    return false;
+                }
+            }
+            if self.emitter.is_stopped() {
+                return false;
+            }
+            std::thread::sleep(until.saturating_duration_since(now).min(POLL));
+        }
+    }
+
+    /// Whether a datagram from `ip` is within its sender's rate; counts
+    /// and logs one that is not (it is dropped).
+    fn within_rate(&self, ip: Option<IpAddr>, source: &str) -> bool {
+        match &self.ratelimit {
+            Some(rl) if rl.take(ip, Instant::now()).is_err() => {
+                self.over_rate(source, "datagram dropped");
+                false
+            }
+            _ => true,
+        }
+    }
+
+    fn over_rate(&self, source: &str, what: &str) {
+        self.metrics.rate_limited.inc(&[]);
+        if self.rate_warned.swap(true, Ordering::Relaxed) {
+            log::debug!("from {source}: over ratelimit.burst; {what}");
+        } else {
+            log::warn!(
+                "from {source}: over ratelimit.burst; {what} (further ones are only counted, in rate_limited_total)"
+            );
+        }
     }
 }
 
@@ -244,7 +301,7 @@ fn oversize(ctx: &Context, source: &str, len: usize, warned: &mut bool) {
 /// Serves one byte-stream connection (TCP, TLS, Unix stream) until the
 /// peer closes it, it breaks the framing, or the instance stops. The
 /// stream must have a read timeout of about [`POLL`].
-pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
+pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str, ip: Option<IpAddr>) {
     let mut deframer = Deframer::new(ctx.max_size);
     let mut buf = vec![0u8; READ_SIZE];
     let mut warned = false;
@@ -286,6 +343,13 @@ pub fn serve_stream<S: Read>(ctx: &Context, mut stream: S, source: &str) {
             match frame {
                 None => break,
                 Some(Frame::Message(m)) => {
+                    let paced = ctx.pace(ip, source, || {
+                        let gathered = std::mem::replace(&mut batch, Batch::new(ctx));
+                        gathered.is_empty() || ctx.emitter.emit(gathered.take()).is_ok()
+                    });
+                    if !paced {
+                        return;
+                    }
                     batch.add(m, source);
                     if batch.out.len() >= BATCH_BYTES {
                         let full = std::mem::replace(&mut batch, Batch::new(ctx));
@@ -376,7 +440,7 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
                     break;
                 }
             };
-            if !ctx.admits(ip, "a datagram") {
+            if !ctx.admits(ip, "a datagram") || !ctx.within_rate(ip, &from) {
                 continue;
             }
             bytes += n;
@@ -422,7 +486,7 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
 /// is acknowledged (`rsp 200 OK`) only once the host has taken it. While
 /// the input is paused nothing is read or acknowledged, so the sender's
 /// window fills and it waits.
-pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str) {
+pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str, ip: Option<IpAddr>) {
     let mut buf: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; READ_SIZE];
     let mut warned = false;
@@ -486,6 +550,11 @@ pub fn serve_relp<S: Read + Write>(ctx: &Context, mut stream: S, source: &str) {
                     .as_bytes(),
                 ),
                 "syslog" => {
+                    // Held back with what this read gathered: neither is
+                    // acknowledged before the wait ends.
+                    if !ctx.pace(ip, source, || true) {
+                        return;
+                    }
                     batch.add(&frame.data, source);
                     acks.push(frame.txnr);
                 }
