@@ -30,12 +30,27 @@ pub(crate) struct Batch {
 
 /// The host's acceptance of one batch, awaited by a plugin that must not
 /// acknowledge its source before (a RELP server, say).
+#[derive(Debug)]
 pub struct Delivery {
     done: Receiver<()>,
     stop: Receiver<()>,
 }
 
 impl Delivery {
+    /// Without waiting: `Some(Ok)` once the host has taken the batch,
+    /// `Some(Err(Stopped))` when the instance stops first, `None` while
+    /// neither happened (for an event loop, see [`Emitter::on_change`]).
+    pub fn poll(&self) -> Option<Result<(), EmitError>> {
+        match self.done.try_recv() {
+            Ok(()) => Some(Ok(())),
+            Err(crossbeam_channel::TryRecvError::Disconnected) => Some(Err(EmitError::Stopped)),
+            Err(crossbeam_channel::TryRecvError::Empty) => match self.stop.try_recv() {
+                Err(crossbeam_channel::TryRecvError::Disconnected) => Some(Err(EmitError::Stopped)),
+                _ => None,
+            },
+        }
+    }
+
     /// Waits until the host has taken the batch (`Ok`), the instance stops
     /// (`Stopped`: the batch may never be taken), or `timeout` passes
     /// (`Full`: not yet taken; wait again).
@@ -68,6 +83,18 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
+/// Why [`Emitter::offer`] did not queue the events.
+#[derive(Debug)]
+pub enum OfferError {
+    /// No room now: the events, to be offered again after a change.
+    Full(EventEncoder),
+    /// The instance is shutting down; stop producing.
+    Stopped,
+}
+
+/// What an event loop that cannot block is woken with.
+type Wake = Arc<dyn Fn() + Send + Sync>;
+
 /// Whether the host paused the input, whether it is shutting down, and how
 /// many bytes are queued; plugin threads wait on it.
 struct Gate {
@@ -75,6 +102,8 @@ struct Gate {
     changed: Condvar,
     /// Most bytes queued before an emit waits (see [`Gate::reserve`]).
     max_bytes: usize,
+    /// Called after every change, for emitters that poll (`on_change`).
+    wakers: Mutex<Vec<Wake>>,
 }
 
 #[derive(Default)]
@@ -99,6 +128,7 @@ impl Gate {
             state: Mutex::default(),
             changed: Condvar::new(),
             max_bytes,
+            wakers: Mutex::default(),
         }
     }
 
@@ -144,9 +174,16 @@ impl Gate {
     }
 
     fn update(&self, f: impl FnOnce(&mut GateState)) {
-        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        f(&mut s);
-        self.changed.notify_all();
+        {
+            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut s);
+            self.changed.notify_all();
+        }
+        // Outside the state's lock: a waker may look at the state.
+        let wakers = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+        for wake in wakers.iter() {
+            wake();
+        }
     }
 
     fn paused(&self) -> bool {
@@ -198,6 +235,53 @@ impl Emitter {
             done,
             stop: self.stop.clone(),
         })
+    }
+
+    /// Queues the events if there is room now, without waiting, and with
+    /// a [`Delivery`] when `confirm` is set. When the queue is full the
+    /// events come back ([`OfferError::Full`]) to be offered again once
+    /// [`Emitter::on_change`]'s callback has run: the way for an event
+    /// loop that serves many sources from one thread, and must not block.
+    pub fn offer(
+        &self,
+        events: EventEncoder,
+        confirm: bool,
+    ) -> Result<Option<Delivery>, OfferError> {
+        match self.gate.reserve(events.len(), Wait::No) {
+            Ok(()) => {}
+            Err(EmitError::Full) => return Err(OfferError::Full(events)),
+            Err(EmitError::Stopped) => return Err(OfferError::Stopped),
+        }
+        let len = events.len();
+        let mut b = batch(None, events);
+        let delivery = confirm.then(|| {
+            let (done_tx, done) = crossbeam_channel::bounded(1);
+            b.confirm = Some(done_tx);
+            Delivery {
+                done,
+                stop: self.stop.clone(),
+            }
+        });
+        if self.tx.send(b).is_err() {
+            self.gate.release(len);
+            return Err(OfferError::Stopped);
+        }
+        self.wake();
+        Ok(delivery)
+    }
+
+    /// Calls `wake` after every change that a source served without
+    /// blocking may wait for: the host took batches (room freed,
+    /// [`Delivery`]s done), paused or resumed the input, or the instance
+    /// stops. It runs on the host's thread: it must be quick and never
+    /// block (poke an event loop's waker, say). Kept until the instance
+    /// goes.
+    pub fn on_change(&self, wake: impl Fn() + Send + Sync + 'static) {
+        self.gate
+            .wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(wake));
     }
 
     /// Queues the events if there is room now (for sources that cannot wait,
@@ -484,6 +568,52 @@ mod tests {
         assert_eq!(d.wait(short), Err(EmitError::Full));
         assert_eq!(q.collect(&mut |_, _| true), 1);
         assert_eq!(d.wait(short), Ok(()));
+    }
+
+    /// An event loop's path: offer without blocking, get the events back
+    /// when full, be called back when the host makes room, pauses or
+    /// stops, and poll a delivery.
+    #[test]
+    fn offers_come_back_when_full_and_changes_call_back() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let one = one_record().len();
+        let (mut q, emitter) = Queue::new(one).unwrap();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let c = calls.clone();
+        emitter.on_change(move || {
+            c.fetch_add(1, Ordering::SeqCst);
+        });
+        let d = emitter.offer(one_record(), true).unwrap().unwrap();
+        assert!(d.poll().is_none(), "queued, not taken");
+        let back = match emitter.offer(one_record(), false) {
+            Err(OfferError::Full(events)) => events,
+            _ => panic!("a full queue must hand the events back"),
+        };
+        assert_eq!(back.records(), 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "room freed");
+        assert_eq!(d.poll(), Some(Ok(())));
+        assert!(emitter.offer(back, false).unwrap().is_none());
+        q.pauser().set(true);
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "paused");
+        let d = emitter.offer(one_record(), true);
+        assert!(matches!(d, Err(OfferError::Full(_))), "still full");
+        q.close();
+        assert_eq!(calls.load(Ordering::SeqCst), 3, "stopped");
+        assert!(matches!(
+            emitter.offer(one_record(), true),
+            Err(OfferError::Stopped)
+        ));
+    }
+
+    #[test]
+    fn a_polled_delivery_fails_when_the_instance_stops() {
+        let (mut q, emitter) = Queue::new(1 << 20).unwrap();
+        let d = emitter.offer(one_record(), true).unwrap().unwrap();
+        assert_eq!(d.poll(), None);
+        q.close();
+        assert_eq!(d.poll(), Some(Err(EmitError::Stopped)));
     }
 
     /// Whether the host was woken (reading the wake-up bytes).

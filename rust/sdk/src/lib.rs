@@ -67,7 +67,7 @@ pub use event::{Chunk, Event, EventFormat, EventKind, EventTime, Events};
 pub use msgpack::{DecodeError, MapRef, RawStr, Value};
 pub use plugin::{
     Decision, Delivery, EmitError, Emitter, FilterPlugin, FlushResult, InitContext, InputPlugin,
-    OnFailure, OutputPlugin, PluginError, Spawner, DEFAULT_QUEUE_MAX_BYTES,
+    OfferError, OnFailure, OutputPlugin, PluginError, Spawner, DEFAULT_QUEUE_MAX_BYTES,
 };
 pub use runtime::{PluginEntry, PluginKind};
 

@@ -10,7 +10,7 @@ use crate::event::{Chunk, Event};
 use crate::host::{Host, MetricKind};
 use crate::metrics::{self, Counter, Gauge};
 
-pub use crate::input::{Delivery, EmitError, Emitter};
+pub use crate::input::{Delivery, EmitError, Emitter, OfferError};
 
 /// An error a plugin reports; shown to the user as is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -543,3 +543,61 @@ fn relp_is_acknowledged_only_after_resume_and_delivered_once() {
     assert_eq!(close[0].txnr, 2 + MESSAGES);
     assert!(h.collect(1, Duration::from_millis(300)).is_empty());
 }
+
+/// Threads of this process whose name says they belong to rs_syslog.
+fn input_threads() -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with("rs_syslog"))
+        .count()
+}
+
+/// Many connections at once are served by the input's few event loops
+/// (not a thread each), every one of their messages arrives, and while
+/// they all stay open, idle, a new sender is served at once. (The e2e
+/// suite does the same with 10,000 connections against Fluent Bit; here
+/// client and server share one process and its descriptor limit.)
+#[test]
+fn many_connections_few_threads_and_idle_ones_delay_no_one() {
+    let _one = serial();
+    const CONNECTIONS: u64 = 2_000;
+    let (h, port) = input("tcp");
+    let mut conns = Vec::new();
+    for seq in 0..CONNECTIONS {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut buf = Vec::new();
+        framed(&mut buf, seq);
+        s.write_all(&buf).unwrap();
+        conns.push(s);
+    }
+    let mut seen = Seen::new(CONNECTIONS);
+    seen.collect(&h, CONNECTIONS, Duration::from_secs(60));
+    assert_eq!(seen.records, CONNECTIONS, "logs: {:?}", h.host.logs());
+    seen.assert_each_once(CONNECTIONS);
+    let loops = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let threads = input_threads();
+    assert!(
+        threads <= loops,
+        "{threads} rs_syslog threads for {CONNECTIONS} connections (event loops: {loops})"
+    );
+    assert_eq!(h.host.metric("connections", &[]), Some(CONNECTIONS as f64));
+    // All of them idle and open: a new sender's message is taken at once.
+    let mut late = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let sent = Instant::now();
+    late.write_all(format!("{}\n", message(CONNECTIONS)).as_bytes())
+        .unwrap();
+    let mut late_seen = Seen::new(CONNECTIONS + 1);
+    late_seen.collect(&h, 1, Duration::from_secs(5));
+    let delay = sent.elapsed();
+    assert_eq!(late_seen.records, 1);
+    assert!(
+        delay < Duration::from_millis(500),
+        "the new sender waited {delay:?} behind {CONNECTIONS} idle connections"
+    );
+    println!(
+        "connections: {CONNECTIONS} open on {threads} input thread(s); a new sender's message taken after {:.1} ms",
+        delay.as_secs_f64() * 1e3
+    );
+    drop(conns);
+}

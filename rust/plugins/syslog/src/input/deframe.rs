@@ -68,6 +68,21 @@ impl Deframer {
         }
     }
 
+    /// Gives memory back while the connection waits for more: nothing
+    /// kept when nothing is buffered, and no more than twice what is (a
+    /// partial message) otherwise. Thousands of idle connections must not
+    /// each keep the capacity of their largest read.
+    pub fn trim(&mut self) {
+        if self.start == self.buf.len() {
+            self.buf = Vec::new();
+            self.start = 0;
+        } else if self.buf.capacity() > 2 * self.buffered() + 4096 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+            self.buf.shrink_to_fit();
+        }
+    }
+
     /// Bytes buffered that are not yet part of a returned frame.
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
@@ -292,6 +307,29 @@ mod tests {
         while let Some(f) = d.next_frame() {
             out.push(own(f));
         }
+    }
+
+    #[test]
+    fn trim_keeps_no_more_than_the_partial_message() {
+        let mut d = Deframer::new(64 * 1024);
+        let mut big = b"<13>x\n".repeat(10_000);
+        big.extend_from_slice(b"<13>partial");
+        d.push(&big);
+        let mut out = Vec::new();
+        drain(&mut d, &mut out);
+        assert_eq!(out.len(), 10_000);
+        d.trim();
+        assert!(
+            d.buf.capacity() <= 2 * d.buffered() + 4096,
+            "{}",
+            d.buf.capacity()
+        );
+        // The partial message survives the trim and completes.
+        d.push(b" message\n");
+        drain(&mut d, &mut out);
+        assert_eq!(out.last(), Some(&m(b"<13>partial message")));
+        d.trim();
+        assert_eq!(d.buf.capacity(), 0);
     }
 
     /// Feeds `stream` in the given pieces, draining after each, then

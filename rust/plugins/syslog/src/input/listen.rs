@@ -1,27 +1,23 @@
 //! The listening sockets, opened at init so that a port in use or a bad
-//! path stops start-up with a clear error, and the threads that accept
-//! connections and serve them.
+//! path stops start-up with a clear error, and the threads that serve
+//! them (a datagram socket's own, or `event_loop`s for stream listeners).
 
 use std::fs;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use flb_rs_sdk::Spawner;
-use openssl::ssl::{HandshakeError, SslAcceptor, SslMethod, SslStream, SslVerifyMode};
+use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
 
-use super::serve::{serve_datagrams, serve_relp, serve_stream, Context, POLL};
+use super::event_loop::{Accept, EventLoop};
+use super::serve::{serve_datagrams, Context, POLL};
 use crate::transport::{configure_context, TlsSettings};
-
-/// How long a TLS handshake may take before the connection is dropped.
-/// The whole TLS handshake, however slowly the client trickles it.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how to listen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,11 +219,12 @@ fn remove_stale_socket(path: &str) -> Result<(), String> {
     }
 }
 
-/// Threads of one instance: the listener's and one per connection.
+/// Threads of one instance, and the connections they serve.
 #[derive(Default, Clone)]
 pub struct Threads {
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
-    open: Arc<AtomicUsize>,
+    /// Connections open, over all the event loops.
+    pub open: Arc<AtomicUsize>,
 }
 
 impl Threads {
@@ -253,165 +250,63 @@ impl Threads {
     }
 }
 
-/// Everything a listener thread needs.
+/// Everything a listener's threads need.
 pub struct Server {
     pub ctx: Arc<Context>,
     pub transport: Transport,
     pub tls: Option<SslAcceptor>,
-    pub max_connections: usize,
+    /// Connections served at once (`None`: as many as descriptors allow).
+    pub max_connections: Option<usize>,
+    /// Event loops serving stream connections.
+    pub loops: usize,
     pub spawner: Spawner,
     pub threads: Threads,
 }
 
 impl Server {
-    /// Starts the thread that serves `listener`.
+    /// Starts the threads that serve `listener`: one for a datagram
+    /// socket, `loops` event loops for a stream listener.
     pub fn start(self: Arc<Self>, listener: Listener) -> io::Result<()> {
-        let me = self.clone();
-        let h = self.spawner.spawn("listen", move || match listener {
-            Listener::Udp(s) => serve_datagrams(&me.ctx, &s, ""),
-            Listener::UnixDgram(s, path) => serve_datagrams(&me.ctx, &s, &path),
-            Listener::Tcp(l) => me.accept_loop(|| {
-                l.accept()
-                    .map(|(s, a)| (Conn::Tcp(s), a.to_string(), Some(a.ip())))
-            }),
+        let accepts = match listener {
+            Listener::Udp(s) => {
+                let me = self.clone();
+                let h = self
+                    .spawner
+                    .spawn("listen", move || serve_datagrams(&me.ctx, &s, ""))?;
+                self.threads.add(h);
+                return Ok(());
+            }
+            Listener::UnixDgram(s, path) => {
+                let me = self.clone();
+                let h = self
+                    .spawner
+                    .spawn("listen", move || serve_datagrams(&me.ctx, &s, &path))?;
+                self.threads.add(h);
+                return Ok(());
+            }
+            Listener::Tcp(l) => {
+                l.set_nonblocking(true)?;
+                (0..self.loops)
+                    .map(|_| Ok(Accept::Tcp(mio::net::TcpListener::from_std(l.try_clone()?))))
+                    .collect::<io::Result<Vec<_>>>()?
+            }
             Listener::UnixStream(l, path) => {
-                me.accept_loop(|| l.accept().map(|(s, _)| (Conn::Unix(s), path.clone(), None)))
+                l.set_nonblocking(true)?;
+                (0..self.loops)
+                    .map(|_| {
+                        Ok(Accept::Unix(
+                            mio::net::UnixListener::from_std(l.try_clone()?),
+                            path.clone(),
+                        ))
+                    })
+                    .collect::<io::Result<Vec<_>>>()?
             }
-        })?;
-        self.threads.add(h);
+        };
+        for accept in accepts {
+            let event_loop = EventLoop::new(self.clone(), accept)?;
+            let h = self.spawner.spawn("conns", move || event_loop.run())?;
+            self.threads.add(h);
+        }
         Ok(())
-    }
-
-    fn accept_loop(
-        self: &Arc<Self>,
-        accept: impl Fn() -> io::Result<(Conn, String, Option<IpAddr>)>,
-    ) {
-        while !self.ctx.emitter.is_stopped() {
-            let (conn, source, ip) = match accept() {
-                Ok(c) => c,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                    ) =>
-                {
-                    continue;
-                }
-                Err(e) => {
-                    log::warn!("accepting a connection: {e}");
-                    std::thread::sleep(POLL);
-                    continue;
-                }
-            };
-            // Closed (dropped) before anything of it is read.
-            if !self.ctx.admits(ip, "a connection") {
-                continue;
-            }
-            if self.threads.open.load(Ordering::SeqCst) >= self.max_connections {
-                self.ctx.metrics.refused.inc(&[]);
-                log::warn!(
-                    "connection from {source} refused: max_connections ({}) are open",
-                    self.max_connections
-                );
-                continue;
-            }
-            let me = self.clone();
-            self.threads.open.fetch_add(1, Ordering::SeqCst);
-            self.ctx
-                .metrics
-                .connections
-                .set(self.threads.open.load(Ordering::SeqCst) as f64, &[]);
-            let spawned = self.spawner.spawn("conn", move || {
-                log::debug!("connection from {source}");
-                me.serve(conn, &source, ip);
-                log::debug!("connection from {source} closed");
-                let left = me.threads.open.fetch_sub(1, Ordering::SeqCst) - 1;
-                me.ctx.metrics.connections.set(left as f64, &[]);
-            });
-            match spawned {
-                Ok(h) => self.threads.add(h),
-                Err(e) => {
-                    self.threads.open.fetch_sub(1, Ordering::SeqCst);
-                    log::error!("cannot start a thread for a connection: {e}");
-                }
-            }
-        }
-    }
-
-    fn serve(&self, conn: Conn, source: &str, ip: Option<IpAddr>) {
-        let ctx = &self.ctx;
-        match conn {
-            Conn::Unix(s) => {
-                if prepare(SockRef::from(&s), &s).is_ok() {
-                    serve_stream(ctx, s, source, ip);
-                }
-            }
-            Conn::Tcp(s) => {
-                if prepare(SockRef::from(&s), &s).is_err() {
-                    return;
-                }
-                match (&self.tls, self.transport) {
-                    (Some(acceptor), t) => {
-                        let Some(tls) = handshake(ctx, acceptor, s, source) else {
-                            return;
-                        };
-                        if t == Transport::Relp {
-                            serve_relp(ctx, tls, source, ip);
-                        } else {
-                            serve_stream(ctx, tls, source, ip);
-                        }
-                    }
-                    (None, Transport::Relp) => serve_relp(ctx, s, source, ip),
-                    (None, _) => serve_stream(ctx, s, source, ip),
-                }
-            }
-        }
-    }
-}
-
-/// An accepted connection.
-enum Conn {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-/// Blocking reads with a timeout, so that the thread polls for the stop.
-fn prepare<T>(sock: SockRef<'_>, _owner: &T) -> io::Result<()> {
-    sock.set_nonblocking(false)?;
-    sock.set_read_timeout(Some(POLL))?;
-    sock.set_write_timeout(Some(POLL))
-}
-
-/// The TLS handshake, within HANDSHAKE_TIMEOUT in all (a read timeout
-/// alone restarts with every byte a slow client sends) and given up at
-/// the instance's stop. Reads time out every POLL to check both.
-fn handshake(
-    ctx: &Context,
-    acceptor: &SslAcceptor,
-    s: TcpStream,
-    source: &str,
-) -> Option<SslStream<TcpStream>> {
-    let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
-    let mut attempt = acceptor.accept(s);
-    loop {
-        match attempt {
-            Ok(tls) => return Some(tls),
-            Err(HandshakeError::WouldBlock(mid)) => {
-                if ctx.emitter.is_stopped() {
-                    return None;
-                }
-                if Instant::now() >= deadline {
-                    log::warn!(
-                        "TLS handshake with {source} not done within {HANDSHAKE_TIMEOUT:?}; closing"
-                    );
-                    return None;
-                }
-                attempt = mid.handshake();
-            }
-            Err(e) => {
-                log::warn!("TLS handshake with {source} failed: {e}");
-                return None;
-            }
-        }
     }
 }

@@ -37,7 +37,8 @@ config_struct! {
         /// Largest message; longer ones are counted, logged and skipped.
         pub max_message_size: ByteSize = "64k",
         /// Connections served at once; more are refused and counted.
-        pub max_connections: usize = "256",
+        /// Unset: as many as the process may open descriptors.
+        pub max_connections: Option<usize>,
         /// Senders taken (udp, tcp, tls, relp): addresses or prefixes,
         /// comma-separated (10.0.0.0/8, 2001:db8::/32, 192.0.2.7). Others
         /// are closed at accept (datagrams dropped) and counted. Unset:
@@ -102,7 +103,7 @@ pub struct SyslogInput {
     mode: Mode,
     offset_minutes: i32,
     max_size: usize,
-    max_connections: usize,
+    max_connections: Option<usize>,
     allow: Option<AllowList>,
     ratelimit: Option<(Duration, u32)>,
     buffer_max_size: usize,
@@ -167,7 +168,7 @@ impl InputPlugin for SyslogInput {
                 "ratelimit.burst must be at least 1 (ratelimit.interval 0 turns the limit off)",
             ));
         }
-        if c.max_connections == 0 {
+        if c.max_connections == Some(0) {
             return Err(PluginError::new("max_connections must be at least 1"));
         }
         let unix_perm = c
@@ -243,6 +244,10 @@ impl InputPlugin for SyslogInput {
                 "write_timeouts_total",
                 "RELP sessions closed because the peer read nothing for write_timeout",
             )?,
+            handshake_timeouts: counter(
+                "handshake_timeouts_total",
+                "TLS connections closed because the handshake took longer than 10 s",
+            )?,
             denied: counter(
                 "denied_total",
                 "Connections closed and datagrams dropped from senders outside allow_from",
@@ -311,6 +316,9 @@ impl InputPlugin for SyslogInput {
             transport: self.transport,
             tls: self.tls.clone(),
             max_connections: self.max_connections,
+            // A few loops serve every connection; more than the cores
+            // would only contend with Fluent Bit's own threads.
+            loops: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
             spawner: self.spawner.clone(),
             threads: self.threads.clone(),
         });

@@ -35,6 +35,20 @@ impl RateLimit {
         })
     }
 
+    /// Whether `ip`'s window is full at `now` (`Err` until when), without
+    /// counting a message: a stream reader asks before it takes the next
+    /// message out of its buffer, and [`RateLimit::take`]s it after.
+    pub fn check(&self, ip: Option<IpAddr>, now: Instant) -> Result<(), Instant> {
+        let ip = ip.map(|a| a.to_canonical());
+        let windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        match windows.get(&ip) {
+            Some(w) if now.duration_since(w.start) < self.interval && w.count >= self.burst => {
+                Err(w.start + self.interval)
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Counts one message from `ip` (`None`: a Unix socket's senders,
     /// which count as one) at `now`: `Ok`, or `Err(t)` when its window is
     /// full until `t`.
@@ -85,6 +99,13 @@ mod tests {
         assert_eq!(rl.take(ip("192.0.2.2"), t0), Ok(()));
         // The same sender over IPv4-mapped IPv6 is the same sender.
         assert!(rl.take(ip("::ffff:192.0.2.1"), t0).is_err());
+        // check tells without counting.
+        assert_eq!(
+            rl.check(ip("192.0.2.1"), t0),
+            Err(t0 + Duration::from_secs(5))
+        );
+        assert_eq!(rl.check(ip("192.0.2.3"), t0), Ok(()));
+        assert_eq!(rl.check(ip("192.0.2.3"), t0), Ok(()));
         // A new window once the interval has passed.
         let t1 = t0 + Duration::from_secs(5);
         assert_eq!(rl.take(ip("192.0.2.1"), t1), Ok(()));
