@@ -15,7 +15,7 @@ set -u
 
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-idle syslog-in-shutdown syslog-roundtrip-relp
+       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-idle syslog-in-connections syslog-in-shutdown syslog-roundtrip-relp
        syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts reload-relp-relay
        redact redact-config-error hot-reload input-stop-under-flood plugin-crate valgrind)
 
@@ -495,6 +495,34 @@ EOF
         fail "messages: $(grep -o '"message":"[^"]*"' "$out" | tr '\n' ' ')" || return 1
     [ "$(grep -c 'connection from .* closed' "$log")" -ge $((n - 1)) ] ||
         fail "rsyslog did not reconnect after each close: $(grep 'connection from' "$log" | head -3)" || return 1
+}
+
+# 10,000 TCP senders at once, 2 messages each, all kept open
+# (tests/e2e/many-conns.py): every message arrives once, the input stays
+# on at most 16 threads, Fluent Bit's RSS grows by at most 256 MB, and a
+# new sender behind the 10,000 idle connections is served within 2 s.
+test_syslog_in_connections() {
+    local dir=$work/conns port=$((20000 + RANDOM % 20000)) n=10000
+    mkdir -p "$dir"
+    local out=$dir/out.jsonl log=$dir/fb.log res=$dir/result.txt
+    # Both ends need a descriptor per connection (and Fluent Bit its own).
+    if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt $((n + 1024)) ]; then
+        n=$(( $(ulimit -Hn) - 1024 ))
+        echo "  hard descriptor limit $(ulimit -Hn): $n connections"
+    fi
+    (
+        ulimit -n "$(ulimit -Hn)"
+        exec "$FLB_BIN" -f 1 -i rs_syslog -t c -p mode=tcp -p listen=127.0.0.1 -p port="$port" \
+            -o rs_example_jsonl -m c -p path="$out"
+    ) > "$log" 2>&1 &
+    fb_pid=$!
+    pids+=("$fb_pid")
+    wait_for 'grep -q "listening on 127.0.0.1:$port" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    timeout 300 python3 "$(dirname "$0")/many-conns.py" "$port" "$n" 2 "$out" "$fb_pid" > "$res" 2>&1
+    local rc=$?
+    stop_fb "$fb_pid"
+    echo "  $(head -1 "$res")"
+    [ "$rc" -eq 0 ] || fail "$(tail -5 "$res"); $(grep -E '\[ *(warn|error)\]' "$log" | tail -3)" || return 1
 }
 
 # A throwaway certificate for localhost / 127.0.0.1: self_signed CERT KEY.

@@ -295,6 +295,12 @@ impl Emitter {
         self.send(batch(None, events), Wait::Until(Instant::now() + timeout))
     }
 
+    /// Bytes of encoded events queued for the host, not yet taken (for a
+    /// plugin's own gauge of what it holds).
+    pub fn queued_bytes(&self) -> usize {
+        self.gate.queued()
+    }
+
     /// True while the host has paused this input.
     pub fn is_paused(&self) -> bool {
         self.gate.paused()

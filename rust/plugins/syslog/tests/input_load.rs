@@ -358,6 +358,16 @@ fn a_flood_of_tiny_messages_is_held_within_buffer_max_size() {
     );
     // Each connection holds at most a read and a batch besides.
     assert!(grown_kib < 32 * 1024, "RSS grew by {grown_kib} KiB");
+    // The gauge says what is held (refreshed every 250 ms).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while h.host.metric("buffered_bytes", &[]) != Some(held as f64) {
+        assert!(
+            Instant::now() < deadline,
+            "buffered_bytes {:?}, held {held}",
+            h.host.metric("buffered_bytes", &[])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let mut records = 0;
     let want = SENDERS * LINES_EACH;
     let deadline = Instant::now() + Duration::from_secs(120);

@@ -101,6 +101,29 @@ fn connections_that_send_nothing_are_closed_after_idle_timeout() {
     );
 }
 
+/// A sender that the input holds back (paused) is not idle: its
+/// connection outlives idle_timeout and its messages arrive on resume.
+#[test]
+fn a_connection_held_back_by_a_pause_is_not_closed_as_idle() {
+    let (h, port) = listening("tcp", &[("idle_timeout", "1")]);
+    h.instance.pause();
+    let mut held = connect(&port);
+    held.write_all(b"<13>1 - h app - - - sent while paused\n").unwrap();
+    // Longer than idle_timeout, and than a sweep after it.
+    assert!(
+        !closed_within(&mut held, Duration::from_millis(2500)),
+        "closed as idle while paused"
+    );
+    h.instance.resume();
+    let mut got = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while got < 1 && Instant::now() < deadline {
+        got += count(&h, Duration::from_millis(100));
+    }
+    assert_eq!(got, 1);
+    assert_eq!(h.host.metric("connections_idle_closed_total", &[]), None);
+}
+
 /// A ClientHello that never completes: its record header, then one byte
 /// at a time.
 fn trickle(s: &mut TcpStream, until: Duration) -> bool {

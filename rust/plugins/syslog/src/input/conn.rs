@@ -222,7 +222,9 @@ impl Conn {
             }
         }
         match ctx.idle_timeout {
-            Some(limit) if now.duration_since(self.last_data) >= limit => {
+            // Not while we hold it back (paused, queue full, rate): a
+            // sender that waits for us is not idle.
+            Some(limit) if self.listed == 0 && now.duration_since(self.last_data) >= limit => {
                 ctx.metrics.idle_closed.inc(&[]);
                 log::debug!(
                     "from {}: nothing received for {limit:?} (idle_timeout); closing",
@@ -256,8 +258,12 @@ impl Conn {
             Proto::Stream(_) => self.drive_stream(ctx, buf),
             Proto::Relp(_) => self.drive_relp(ctx, buf),
         };
-        if wait == Wait::Socket {
-            self.trim();
+        match wait {
+            Wait::Socket => self.trim(),
+            // Held back by us, not idle: idle_timeout counts from when it
+            // may send again.
+            Wait::Host | Wait::Until(_) | Wait::Turn => self.last_data = Instant::now(),
+            Wait::Close => {}
         }
         wait
     }

@@ -162,6 +162,10 @@ impl EventLoop {
             if now.duration_since(last_sweep) >= POLL {
                 last_sweep = now;
                 self.sweep(now);
+                let ctx = &self.server.ctx;
+                ctx.metrics
+                    .buffered
+                    .set(ctx.emitter.queued_bytes() as f64, &[]);
             }
         }
         for i in 0..self.conns.len() {

@@ -232,6 +232,11 @@ impl InputPlugin for SyslogInput {
                 "Datagrams dropped while the input was paused or its queue full",
             )?,
             connections: ctx.gauge("connections", "Connections open", &[])?,
+            buffered: ctx.gauge(
+                "buffered_bytes",
+                "Bytes of records held for Fluent Bit outside its chunks (at most buffer_max_size)",
+                &[],
+            )?,
             refused: counter(
                 "connections_refused_total",
                 "Connections refused at max_connections",

@@ -42,6 +42,8 @@ pub struct Metrics {
     pub framing_errors: Counter,
     pub dropped: Counter,
     pub connections: Gauge,
+    /// Bytes of records queued for Fluent Bit, not yet in its chunks.
+    pub buffered: Gauge,
     pub refused: Counter,
     pub idle_closed: Counter,
     pub write_timeouts: Counter,
@@ -295,6 +297,9 @@ pub fn serve_datagrams<D: Datagrams>(ctx: &Context, sock: &D, local: &str) {
             }
         }
         let _ = sock.set_nonblocking(false);
+        ctx.metrics
+            .buffered
+            .set(ctx.emitter.queued_bytes() as f64, &[]);
         ctx.metrics.bytes.add(bytes as f64, &[]);
         let mut dropped = paused_drops;
         if !batch.is_empty() {
