@@ -26,7 +26,7 @@ struct flb_rs_host_api;
  * Minor version of the ABI. Grows when fields are appended to the end of a
  * struct or functions are added; either side copes with a different minor.
  */
-#define FLB_RS_ABI_MINOR 1
+#define FLB_RS_ABI_MINOR 2
 
 /**
  * Plugin kinds (`flb_rs_plugin.kind`).
@@ -209,6 +209,14 @@ typedef int (*flb_rs_metric_create_fn)(void *host_ins, int kind, const char *nam
 typedef void (*flb_rs_metric_update_fn)(void *host_ins, int id, int op, double value, size_t label_count, const char *const *label_values);
 
 /**
+ * Inputs, since ABI 1.2: `append` with the number of log records the
+ * events hold, so that the host need not decode them to count (Fluent
+ * Bit's `flb_input_log_append` does, record by record). Same contract as
+ * `append` otherwise. Optional: without it the library calls `append`.
+ */
+typedef int (*flb_rs_append_records_fn)(void *host_ins, const char *tag, size_t tag_len, const uint8_t *data, size_t len, size_t records);
+
+/**
  * The services the host offers, passed to `flb_rs_register` and to every
  * `create`. Owned by the host; it must stay valid and unchanged until every
  * instance created with it has been destroyed (a `static const` is usual).
@@ -247,6 +255,10 @@ typedef struct flb_rs_host_api {
    */
   flb_rs_metric_create_fn metric_create;
   flb_rs_metric_update_fn metric_update;
+  /**
+   * Optional, since 1.2: preferred to `append` when set.
+   */
+  flb_rs_append_records_fn append_records;
 } flb_rs_host_api;
 
 /**

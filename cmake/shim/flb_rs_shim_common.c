@@ -206,6 +206,8 @@ static void host_metric_update(void *host_ins, int id, int op, double value,
 /* `append` is kind-specific (inputs only): see flb_rs_shim_input.c. */
 int flb_rs_shim_append(void *host_ins, const char *tag, size_t tag_len,
                        const uint8_t *data, size_t len);
+int flb_rs_shim_append_records(void *host_ins, const char *tag, size_t tag_len,
+                               const uint8_t *data, size_t len, size_t records);
 
 const flb_rs_host_api flb_rs_shim_host_api = {
     .abi_major = FLB_RS_ABI_MAJOR,
@@ -218,6 +220,7 @@ const flb_rs_host_api flb_rs_shim_host_api = {
     .append = flb_rs_shim_append,
     .metric_create = host_metric_create,
     .metric_update = host_metric_update,
+    .append_records = flb_rs_shim_append_records,
 };
 
 static int abi_ok(void)

@@ -29,6 +29,19 @@ int flb_rs_shim_append(void *host_ins, const char *tag, size_t tag_len,
     return flb_input_log_append(ctx->ins, tag, tag_len, data, len) == 0 ? 0 : -1;
 }
 
+/* ABI 1.2: the library says how many records the events hold, so Fluent
+ * Bit need not decode them all to count (flb_input_log_append does). */
+int flb_rs_shim_append_records(void *host_ins, const char *tag, size_t tag_len,
+                               const uint8_t *data, size_t len, size_t records)
+{
+    struct flb_rs_shim_ctx *ctx = host_ins;
+
+    if (ctx == NULL || ctx->ins == NULL) {
+        return -1;
+    }
+    return flb_input_log_append_records(ctx->ins, records, tag, tag_len, data, len) == 0 ? 0 : -1;
+}
+
 static int cb_collect(struct flb_input_instance *ins, struct flb_config *config,
                       void *in_context)
 {

@@ -78,8 +78,8 @@ run() {
         syslog) args=(-i syslog -p mode=tcp -p listen=127.0.0.1 -p port="$port" -p parser=syslog-rfc5424) ;;
         rs_syslog) args=(-i rs_syslog -p mode=tcp -p listen=127.0.0.1 -p port="$port") ;;
     esac
-    "$bin" -q -f 1 -R "$work/parsers.conf" -H -P "$http" -p alias=bench \
-        "${args[@]}" -p alias=bench -o null -m '*' > "$work/fb.log" 2>&1 &
+    "$bin" -q -f 1 -R "$work/parsers.conf" -H -P "$http" \
+        "${args[@]}" -o null -m '*' > "$work/fb.log" 2>&1 &
     fb=$!
     local t0=$SECONDS
     until (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null; do

@@ -372,6 +372,14 @@ static int trap_append(void *h, const char *t, size_t tl, const uint8_t *d, size
     return -1;
 }
 
+static int trap_append_records(void *h, const char *t, size_t tl, const uint8_t *d, size_t l,
+                               size_t n)
+{
+    (void)h, (void)t, (void)tl, (void)d, (void)l, (void)n;
+    g_trap_calls++;
+    return -1;
+}
+
 static int trap_metric_create(void *h, int k, const char *n, const char *hp, size_t lc,
                               const char *const *ls)
 {
@@ -399,17 +407,18 @@ static const flb_rs_host_api g_api_older = {
     trap_append,
     trap_metric_create,
     trap_metric_update,
+    trap_append_records,
 };
 
 /* Tables the library must refuse: too short for even the version fields
  * and the required callbacks, and one without `log`. */
 static const flb_rs_host_api g_api_tiny = {
     FLB_RS_ABI_MAJOR,     FLB_RS_ABI_MINOR,  8,            th_cb_log, th_cb_log_level,
-    th_cb_property_count, th_cb_property_at, th_cb_append, NULL,      NULL,
+    th_cb_property_count, th_cb_property_at, th_cb_append, NULL,      NULL, NULL,
 };
 static const flb_rs_host_api g_api_no_log = {
     FLB_RS_ABI_MAJOR,     FLB_RS_ABI_MINOR,  sizeof(flb_rs_host_api), NULL, th_cb_log_level,
-    th_cb_property_count, th_cb_property_at, th_cb_append,            NULL, NULL,
+    th_cb_property_count, th_cb_property_at, th_cb_append,            NULL, NULL, NULL,
 };
 
 static void one_record(mp_buf *b, uint32_t sec, const char *key, const char *value)
@@ -1268,8 +1277,35 @@ static long check_gen_records(th_append *list, long first, const char *message)
     return seq - first;
 }
 
+/* An ABI 1.1 host: its table ends before append_records (a trap past
+ * struct_size), so records come through append. */
+static void gen_through_a_1_1_host(void)
+{
+    flb_rs_host_api api = th_api;
+    api.abi_minor = 1;
+    api.struct_size = (uint32_t)offsetof(flb_rs_host_api, append_records);
+    api.append_records = trap_append_records;
+    g_trap_calls = 0;
+    th_ins *ins = th_new("gen-abi-1.1", FLB_RS_LOG_INFO);
+    th_prop(ins, "count", "5");
+    th_prop(ins, "interval", "0");
+    char err[256];
+    flb_rs_instance *rs = NULL;
+    int rc = th_create(g_gen, &api, ins, &rs, err, sizeof(err));
+    CHECKF(rc == FLB_RS_OK && rs, "create with an ABI 1.1 table: %d %s", rc, err);
+    if (rs) {
+        CHECK_INT(collect_until(g_gen, rs, ins, 5, 30), 5);
+        g_gen->destroy(rs);
+    }
+    CHECK_INT(g_trap_calls, 0);
+    CHECK_INT(ins->append_records_calls, 0);
+    th_appends_free(th_take_appends(ins, NULL));
+    th_free(ins);
+}
+
 static void test_gen_input(void)
 {
+    gen_through_a_1_1_host();
     /* count=100, interval=0, batch=7: 14 batches of 7 and one of 2 */
     {
         th_ins *ins = th_new("gen-100", FLB_RS_LOG_INFO);
@@ -1284,6 +1320,8 @@ static void test_gen_input(void)
             size_t nbatches;
             th_append *list = th_take_appends(ins, &nbatches);
             CHECK_INT(nbatches, 15);
+            /* ABI 1.2: every batch came with its record count */
+            CHECK_INT(ins->append_records_calls, 15);
             size_t i = 0;
             for (th_append *a = list; a; a = a->next, i++) {
                 CHECKF(count_events(a->data, a->len) == (i < 14 ? 7 : 2),

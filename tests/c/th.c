@@ -1,6 +1,7 @@
 /* th.c: see th.h. */
 
 #include "th.h"
+#include "mp.h"
 
 #include <errno.h>
 #include <math.h>
@@ -258,6 +259,34 @@ int th_cb_property_at(void *host_ins, size_t index, const char **key, const char
     *key = ins->keys[index];
     *value = ins->values[index];
     return 0;
+}
+
+/* ABI 1.2: append with the record count, which must be the events' own
+ * (Fluent Bit takes it as it is). Checked, then appended as `append`. */
+int th_cb_append_records(void *host_ins, const char *tag, size_t tag_len, const uint8_t *data,
+                         size_t len, size_t records)
+{
+    mp_reader r;
+    mp_event ev;
+    size_t n = 0;
+
+    if (data) {
+        mp_reader_init(&r, data, len);
+        while (r.pos < r.len && mp_read_event(&r, &ev) == 0) {
+            n++;
+        }
+    }
+    if (n != records) {
+        violation("append_records: %zu records said, %zu in the events", records, n);
+    }
+    th_ins *ins = checked(host_ins, "append_records");
+    if (!ins) {
+        return -1;
+    }
+    pthread_mutex_lock(&ins->mu);
+    ins->append_records_calls++;
+    pthread_mutex_unlock(&ins->mu);
+    return th_cb_append(host_ins, tag, tag_len, data, len);
 }
 
 int th_cb_append(void *host_ins, const char *tag, size_t tag_len, const uint8_t *data,

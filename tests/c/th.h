@@ -78,6 +78,7 @@ typedef struct th_ins {
     size_t nmetrics;
     size_t capmetrics;
     uint64_t metric_updates;
+    uint64_t append_records_calls; /* appends that came with their count (ABI 1.2) */
 } th_ins;
 
 /* The callbacks, for tables the tests build themselves. */
@@ -87,6 +88,8 @@ size_t th_cb_property_count(void *host_ins);
 int th_cb_property_at(void *host_ins, size_t index, const char **key, const char **value);
 int th_cb_append(void *host_ins, const char *tag, size_t tag_len, const uint8_t *data,
                  size_t len);
+int th_cb_append_records(void *host_ins, const char *tag, size_t tag_len, const uint8_t *data,
+                         size_t len, size_t records);
 int th_cb_metric_create(void *host_ins, int kind, const char *name, const char *help,
                         size_t label_count, const char *const *labels);
 void th_cb_metric_update(void *host_ins, int id, int op, double value, size_t label_count,
@@ -96,7 +99,8 @@ void th_cb_metric_update(void *host_ins, int id, int op, double value, size_t la
 #define TH_API_INIT(major, minor, size)                                                       \
     {                                                                                         \
         (major), (minor), (uint32_t)(size), th_cb_log, th_cb_log_level, th_cb_property_count, \
-            th_cb_property_at, th_cb_append, th_cb_metric_create, th_cb_metric_update         \
+            th_cb_property_at, th_cb_append, th_cb_metric_create, th_cb_metric_update,        \
+            th_cb_append_records                                                              \
     }
 
 /* The table this host normally uses: this header's version, full size. */

@@ -512,7 +512,7 @@ test_syslog_in_connections() {
     fi
     (
         ulimit -n "$(ulimit -Hn)"
-        exec "$FLB_BIN" -f 1 -i rs_syslog -t c -p mode=tcp -p listen=127.0.0.1 -p port="$port" \
+        exec "$FLB_BIN" -f 0.2 -i rs_syslog -t c -p mode=tcp -p listen=127.0.0.1 -p port="$port" \
             -o rs_example_jsonl -m c -p path="$out"
     ) > "$log" 2>&1 &
     fb_pid=$!

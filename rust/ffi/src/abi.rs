@@ -12,7 +12,7 @@ use std::ffi::{c_char, c_int, c_void};
 pub const FLB_RS_ABI_MAJOR: u32 = 1;
 /// Minor version of the ABI. Grows when fields are appended to the end of a
 /// struct or functions are added; either side copes with a different minor.
-pub const FLB_RS_ABI_MINOR: u32 = 1;
+pub const FLB_RS_ABI_MINOR: u32 = 2;
 
 /// Plugin kinds (`flb_rs_plugin.kind`).
 pub const FLB_RS_KIND_INPUT: u32 = 1;
@@ -121,6 +121,21 @@ pub type flb_rs_append_fn = Option<
     ) -> c_int,
 >;
 
+/// Inputs, since ABI 1.2: `append` with the number of log records the
+/// events hold, so that the host need not decode them to count (Fluent
+/// Bit's `flb_input_log_append` does, record by record). Same contract as
+/// `append` otherwise. Optional: without it the library calls `append`.
+pub type flb_rs_append_records_fn = Option<
+    unsafe extern "C" fn(
+        host_ins: *mut c_void,
+        tag: *const c_char,
+        tag_len: usize,
+        data: *const u8,
+        len: usize,
+        records: usize,
+    ) -> c_int,
+>;
+
 /// Declares a metric for the instance: `kind` is `FLB_RS_METRIC_*`, `name`
 /// and `help` NUL-terminated, `labels` an array of `label_count` label names.
 /// Returns an id >= 0 for `metric_update`, or -1. Strings are copied by the
@@ -177,6 +192,8 @@ pub struct flb_rs_host_api {
     /// Optional (both or neither); without them metrics are not exposed.
     pub metric_create: flb_rs_metric_create_fn,
     pub metric_update: flb_rs_metric_update_fn,
+    /// Optional, since 1.2: preferred to `append` when set.
+    pub append_records: flb_rs_append_records_fn,
 }
 
 /// An instance of a plugin, owned by the Rust side. Opaque to the host:
@@ -185,6 +202,7 @@ pub struct flb_rs_instance {
     pub(crate) instance: flb_rs_sdk::runtime::Instance,
     pub(crate) host_ins: *mut c_void,
     pub(crate) append: flb_rs_append_fn,
+    pub(crate) append_records: flb_rs_append_records_fn,
     /// The instance's host, revoked once the instance is gone.
     pub(crate) host: std::sync::Arc<crate::host::FfiHost>,
 }

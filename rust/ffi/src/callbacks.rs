@@ -51,14 +51,17 @@ pub(crate) unsafe extern "C" fn create(
                     return code;
                 }
             };
-            if entry.kind == PluginKind::Input && api.append.is_none() {
+            if entry.kind == PluginKind::Input
+                && api.append.is_none()
+                && api.append_records.is_none()
+            {
                 err.write(&format!(
                     "{}: the host has no append callback for inputs",
                     entry.name
                 ));
                 return FLB_RS_ERROR;
             }
-            let append = api.append;
+            let (append, append_records) = (api.append, api.append_records);
             // SAFETY: `api` is from `read_api`; `host_ins` is the host's
             // pointer for this instance, valid until `destroy` (ABI), where
             // the host is revoked.
@@ -77,6 +80,7 @@ pub(crate) unsafe extern "C" fn create(
                         instance,
                         host_ins,
                         append,
+                        append_records,
                         host: ffi_host,
                     });
                     // SAFETY: checked non-NULL above.
@@ -188,19 +192,28 @@ pub(crate) unsafe extern "C" fn input_fd(ins: *mut flb_rs_instance) -> c_int {
 pub(crate) unsafe extern "C" fn collect(ins: *mut flb_rs_instance) -> c_int {
     ffi_panic_boundary!(-1, {
         let ins = try_ref!(ins, -1);
-        let Some(append) = ins.append else {
+        let (append, append_records) = (ins.append, ins.append_records);
+        if append.is_none() && append_records.is_none() {
             return -1;
-        };
+        }
         let host_ins = ins.host_ins;
-        let n = ins.instance.collect(&mut |tag, data| {
+        let n = ins.instance.collect(&mut |tag, data, records| {
             let (tag_ptr, tag_len) = match tag {
                 Some(t) => (t.as_ptr().cast::<c_char>(), t.len()),
                 None => (std::ptr::null(), 0),
             };
-            // SAFETY: host callback, called on the thread that called
+            let (ptr, len) = (data.as_ptr(), data.len());
+            // SAFETY: host callbacks, called on the thread that called
             // `collect` (ABI); the pointers are valid for the call and the
-            // host copies the data.
-            unsafe { append(host_ins, tag_ptr, tag_len, data.as_ptr(), data.len()) == 0 }
+            // host copies the data. `records` is the events' own count
+            // (the SDK's encoder counts what it writes).
+            unsafe {
+                match (append_records, append) {
+                    (Some(f), _) => f(host_ins, tag_ptr, tag_len, ptr, len, records) == 0,
+                    (None, Some(f)) => f(host_ins, tag_ptr, tag_len, ptr, len) == 0,
+                    (None, None) => false,
+                }
+            }
         });
         c_int::try_from(n).unwrap_or(c_int::MAX)
     })

@@ -40,7 +40,7 @@ impl<F> ZeroField for Option<F> {
     const ZERO: Option<F> = None;
 }
 
-fn host_api_layout() -> [(usize, usize); 10] {
+fn host_api_layout() -> [(usize, usize); 11] {
     host_api_fields!(
         abi_major,
         abi_minor,
@@ -52,6 +52,7 @@ fn host_api_layout() -> [(usize, usize); 10] {
         append,
         metric_create,
         metric_update,
+        append_records,
     )
 }
 

@@ -36,6 +36,7 @@ const _: () = {
     shared_between_threads::<flb_rs_sdk::runtime::Instance>();
     shared_between_threads::<host::FfiHost>();
     shared_between_threads::<abi::flb_rs_append_fn>();
+    shared_between_threads::<abi::flb_rs_append_records_fn>();
 };
 
 /// The ABI version this library speaks: `(major << 16) | minor`.

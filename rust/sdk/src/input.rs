@@ -83,6 +83,11 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
+/// The host's append, as the input's collect calls it: a batch's tag,
+/// its events, and how many records they hold; false when the host
+/// refused them (they stay queued).
+pub type AppendFn<'a> = dyn FnMut(Option<&str>, &[u8], usize) -> bool + 'a;
+
 /// Why [`Emitter::offer`] did not queue the events.
 #[derive(Debug)]
 pub enum OfferError {
@@ -476,7 +481,7 @@ impl Queue {
     /// it would call back, be refused, and spin on its event loop. The host
     /// is woken after a wait instead, doubled on every refusal in a row
     /// (RETRY_MIN to RETRY_MAX).
-    pub fn collect(&mut self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
+    pub fn collect(&mut self, append: &mut AppendFn<'_>) -> usize {
         let mut sink = [0u8; 256];
         while matches!((&self.notify_rx).read(&mut sink), Ok(n) if n > 0) {}
 
@@ -488,7 +493,7 @@ impl Queue {
                 budget_spent = false;
                 break;
             };
-            if !append(b.tag.as_deref(), &b.data) {
+            if !append(b.tag.as_deref(), &b.data, b.records) {
                 // Still held: its room stays taken.
                 self.pending = Some(b);
                 self.retry_after = (self.retry_after * 2).clamp(RETRY_MIN, RETRY_MAX);
@@ -570,9 +575,9 @@ mod tests {
         let short = Duration::from_millis(20);
         assert_eq!(d.wait(short), Err(EmitError::Full), "queued, not taken");
         // The host refuses it (paused): still not delivered.
-        assert_eq!(q.collect(&mut |_, _| false), 0);
+        assert_eq!(q.collect(&mut |_, _, _| false), 0);
         assert_eq!(d.wait(short), Err(EmitError::Full));
-        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(q.collect(&mut |_, _, _| true), 1);
         assert_eq!(d.wait(short), Ok(()));
     }
 
@@ -597,7 +602,7 @@ mod tests {
         };
         assert_eq!(back.records(), 1);
         assert_eq!(calls.load(Ordering::SeqCst), 0);
-        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(q.collect(&mut |_, _, _| true), 1);
         assert_eq!(calls.load(Ordering::SeqCst), 1, "room freed");
         assert_eq!(d.poll(), Some(Ok(())));
         assert!(emitter.offer(back, false).unwrap().is_none());
@@ -635,7 +640,7 @@ mod tests {
         assert!(woken(&q), "an emit wakes the host");
         let mut waits = Vec::new();
         for _ in 0..4 {
-            assert_eq!(q.collect(&mut |_, _| false), 0);
+            assert_eq!(q.collect(&mut |_, _, _| false), 0);
             assert!(!woken(&q), "no wake-up at once after a refusal");
             let start = std::time::Instant::now();
             while !woken(&q) {
@@ -652,7 +657,7 @@ mod tests {
         assert!(waits[3] >= Duration::from_millis(75), "{waits:?}");
         // Taken at last: the batch goes, and the next refusal waits 10 ms
         // again.
-        assert_eq!(q.collect(&mut |_, _| true), 1);
+        assert_eq!(q.collect(&mut |_, _, _| true), 1);
         assert_eq!(q.retry_after, Duration::ZERO);
         assert_eq!(q.undelivered(), 0);
     }
@@ -686,7 +691,7 @@ mod tests {
         };
         let mut taken = 0;
         while taken < 400 {
-            taken += q.collect(&mut |_, _| true);
+            taken += q.collect(&mut |_, _, _| true);
         }
         assert_eq!(waiting.join().unwrap(), Ok(()));
         assert_eq!(taken, 400);
@@ -702,10 +707,10 @@ mod tests {
         // Larger than the bound, into an empty queue: let in.
         emitter.try_emit(big).unwrap();
         assert_eq!(emitter.try_emit(records(1)), Err(EmitError::Full));
-        assert_eq!(q.collect(&mut |_, _| false), 0, "refused");
+        assert_eq!(q.collect(&mut |_, _, _| false), 0, "refused");
         assert_eq!(q.pauser().queued_bytes(), big_len, "still held");
         assert_eq!(emitter.try_emit(records(1)), Err(EmitError::Full));
-        assert_eq!(q.collect(&mut |_, _| true), 50);
+        assert_eq!(q.collect(&mut |_, _, _| true), 50);
         emitter.try_emit(records(1)).unwrap();
     }
 

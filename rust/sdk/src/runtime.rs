@@ -327,9 +327,10 @@ impl Instance {
         }
     }
 
-    /// Input: hands queued records to `append` (tag, events); `append`
-    /// returns false when the host refused them, which keeps them queued.
-    pub fn collect(&self, append: &mut dyn FnMut(Option<&str>, &[u8]) -> bool) -> usize {
+    /// Input: hands queued records to `append` (tag, events, how many
+    /// records they hold); `append` returns false when the host refused
+    /// them, which keeps them queued.
+    pub fn collect(&self, append: &mut crate::input::AppendFn<'_>) -> usize {
         thread_local! {
             static COLLECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
         }

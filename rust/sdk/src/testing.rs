@@ -203,7 +203,14 @@ impl Harness {
             if left.is_zero() || !self.instance.wait_input(left) {
                 break;
             }
-            n += self.instance.collect(&mut |tag, data| {
+            n += self.instance.collect(&mut |tag, data, records| {
+                // The count handed to the host (Fluent Bit trusts it) is
+                // the events' own.
+                assert_eq!(
+                    records,
+                    crate::Events::new(data).count(),
+                    "a batch's record count differs from its events"
+                );
                 got.push((tag.map(str::to_string), data.to_vec()));
                 true
             });

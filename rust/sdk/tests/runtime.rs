@@ -378,7 +378,7 @@ fn refused_appends_are_offered_again() {
     let h = Harness::input::<In>(&[("count", "3")]).unwrap();
     assert!(h.instance.wait_input(Duration::from_secs(5)));
     let mut offered = 0;
-    let n = h.instance.collect(&mut |_, _| {
+    let n = h.instance.collect(&mut |_, _, _| {
         offered += 1;
         false
     });
@@ -434,7 +434,7 @@ fn pause_from_inside_append_neither_deadlocks_nor_lets_the_source_run_on() {
     // The host pauses from within its append, as Fluent Bit does when an
     // input hits its buffer limit.
     let mut appended = 0;
-    h.instance.collect(&mut |_, _| {
+    h.instance.collect(&mut |_, _, _| {
         appended += 1;
         h.instance.pause();
         true

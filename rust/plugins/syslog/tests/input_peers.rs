@@ -108,7 +108,8 @@ fn a_connection_held_back_by_a_pause_is_not_closed_as_idle() {
     let (h, port) = listening("tcp", &[("idle_timeout", "1")]);
     h.instance.pause();
     let mut held = connect(&port);
-    held.write_all(b"<13>1 - h app - - - sent while paused\n").unwrap();
+    held.write_all(b"<13>1 - h app - - - sent while paused\n")
+        .unwrap();
     // Longer than idle_timeout, and than a sweep after it.
     assert!(
         !closed_within(&mut held, Duration::from_millis(2500)),
