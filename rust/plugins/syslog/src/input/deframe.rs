@@ -50,8 +50,10 @@ pub struct Deframer {
     failed: bool,
 }
 
-fn is_terminator(b: u8) -> bool {
-    b == b'\n' || b == 0
+/// Where the first terminator (LF or NUL) in `b` is: memchr's vector
+/// search, a message's worth of bytes at a time rather than one.
+fn find_terminator(b: &[u8]) -> Option<usize> {
+    memchr::memchr2(b'\n', 0, b)
 }
 
 impl Deframer {
@@ -110,7 +112,7 @@ impl Deframer {
                 self.skip -= n as u64;
             }
             if self.discard {
-                match data.iter().position(|&b| is_terminator(b)) {
+                match find_terminator(data) {
                     Some(p) => {
                         data = &data[p + 1..];
                         self.discard = false;
@@ -160,10 +162,7 @@ impl Deframer {
             }
         }
         if self.discard {
-            match self.buf[self.start..]
-                .iter()
-                .position(|&b| is_terminator(b))
-            {
+            match find_terminator(&self.buf[self.start..]) {
                 Some(p) => {
                     self.start += p + 1;
                     self.discard = false;
@@ -240,7 +239,7 @@ impl Deframer {
 
         // Non-transparent framing: up to LF (CR LF) or NUL.
         let from = self.scanned.min(avail.len());
-        match avail[from..].iter().position(|&b| is_terminator(b)) {
+        match find_terminator(&avail[from..]) {
             Some(p) => {
                 let t = from + p;
                 let end = if avail[t] == b'\n' && t > 0 && avail[t - 1] == b'\r' {

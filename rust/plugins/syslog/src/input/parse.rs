@@ -8,6 +8,16 @@
 
 use std::borrow::Cow;
 
+/// `bytes` as text, invalid UTF-8 replaced (U+FFFD). Valid text, nearly
+/// all of it, is checked by `from_utf8`, which skips ASCII a word at a
+/// time; `from_utf8_lossy` looks at every byte.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
 use flb_rs_sdk::EventTime;
 
 use crate::time::civil;
@@ -107,7 +117,7 @@ impl<'a> Message<'a> {
 
     fn raw(input: &'a [u8], error: String) -> Self {
         let mut m = Message::new(Format::Raw, None);
-        m.msg = String::from_utf8_lossy(input);
+        m.msg = lossy(input);
         m.error = Some(error);
         m
     }
@@ -297,7 +307,7 @@ impl<'a> Cursor<'a> {
         self.i = j + 1;
         let raw = &self.s[start..j];
         if !escaped {
-            return Ok(String::from_utf8_lossy(raw));
+            return Ok(lossy(raw));
         }
         let mut out = Vec::with_capacity(raw.len());
         let mut k = 0;
@@ -459,7 +469,7 @@ fn parse_5424(s: &[u8]) -> Result<Message<'_>, String> {
             if let Some(rest) = body.strip_prefix(b"\xEF\xBB\xBF") {
                 body = rest;
             }
-            m.msg = String::from_utf8_lossy(body);
+            m.msg = lossy(body);
         }
         Some(b) => {
             return Err(err5424(
@@ -830,7 +840,7 @@ fn parse_3164<'a>(s: &'a [u8], opts: &ParseOptions) -> Result<Message<'a>, Strin
             i += 1;
         }
     }
-    m.msg = String::from_utf8_lossy(&s[i.min(s.len())..]);
+    m.msg = lossy(&s[i.min(s.len())..]);
     Ok(m)
 }
 
