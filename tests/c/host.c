@@ -235,7 +235,7 @@ static void test_abi(void)
         {"rs_example_gen", FLB_RS_KIND_INPUT, 4},   {"rs_example_set", FLB_RS_KIND_FILTER, 2},
         {"rs_example_jsonl", FLB_RS_KIND_OUTPUT, 4}, {"rs_test_count", FLB_RS_KIND_OUTPUT, 5},
         {"rs_test_panic", FLB_RS_KIND_FILTER, 1},    {"rs_syslog", FLB_RS_KIND_OUTPUT, 46},
-        {"rs_redact", FLB_RS_KIND_FILTER, 2},      {"rs_syslog", FLB_RS_KIND_INPUT, 28},
+        {"rs_redact", FLB_RS_KIND_FILTER, 7},      {"rs_syslog", FLB_RS_KIND_INPUT, 28},
     };
     const size_t nexpected = sizeof(expected) / sizeof(expected[0]);
 

@@ -1,7 +1,8 @@
 //! Arbitrary bytes as a Fluent Bit chunk through rs_redact's walk: every
 //! decodable event's body and metadata scanned with every kind of rule
 //! (detectors, a regex, named fields and paths; mask, keep_last, hash,
-//! drop) and rewritten. No panic (the fuzzer sees what the filter's guard
+//! drop), with key lists (allow and drop, body and metadata), and
+//! rewritten. No panic (the fuzzer sees what the filter's guard
 //! would hide); a record that was read whole is always rewritten, into
 //! one map that is redacted again the same way.
 //!
@@ -14,8 +15,9 @@
 
 use std::sync::OnceLock;
 
+use flb_rs_redact::keys::KeyPolicy;
 use flb_rs_redact::rule::Rule;
-use flb_rs_redact::walk::{rewrite, scan};
+use flb_rs_redact::walk::{rewrite, scan, Removed};
 use flb_rs_sdk::{Events, MapRef, Value, Writer};
 use libfuzzer_sys::fuzz_target;
 
@@ -33,6 +35,22 @@ const RULES: &[&str] = &[
     "gone fields=drop_me,$user['gone'] scope=both action=drop",
 ];
 
+/// Key lists on both sides: an allow list with paths through maps and
+/// arrays, drop lists, and masks for what is not allowed.
+fn keys() -> &'static KeyPolicy {
+    static K: OnceLock<KeyPolicy> = OnceLock::new();
+    K.get_or_init(|| {
+        KeyPolicy::parse(
+            None,
+            Some("source,$k8s['labels'],$list[0],drop_me"),
+            Some("password,$http['cookie'],$list[2]"),
+            Some("$k8s['labels']['secret']"),
+            "mask:<not allowed>",
+        )
+        .unwrap()
+    })
+}
+
 fn rules() -> &'static [Rule] {
     static R: OnceLock<Vec<Rule>> = OnceLock::new();
     R.get_or_init(|| {
@@ -46,7 +64,14 @@ fn rules() -> &'static [Rule] {
 /// Redacts one root map; `None` when nothing in it changes.
 fn redact(root: &MapRef<'_>, metadata: bool) -> Option<Vec<u8>> {
     let mut changed = vec![0u64; rules().len()];
-    let plan = scan(root, rules(), metadata, &mut changed);
+    let plan = scan(
+        root,
+        rules(),
+        keys(),
+        metadata,
+        &mut changed,
+        &mut Removed::default(),
+    );
     if plan.is_empty() {
         return None;
     }

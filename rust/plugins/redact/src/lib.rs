@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod detect;
+pub mod keys;
 mod plugin;
 pub mod rule;
 pub mod walk;

@@ -3,8 +3,9 @@
 use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::Writer;
 
+use crate::keys::KeyPolicy;
 use crate::rule::Rule;
-use crate::walk::{rewrite, scan};
+use crate::walk::{rewrite, scan, Removed};
 
 config_struct! {
     pub struct RedactConfig {
@@ -16,11 +17,29 @@ config_struct! {
         /// Secret for the hash action (HMAC-SHA256). Keep it out of the
         /// configuration file, e.g. ${REDACT_HASH_KEY}.
         pub hash_key: Option<String>,
+        /// Allow list for the body: only these keys or paths
+        /// ($kubernetes['labels']) stay, with all under them; every other
+        /// field is removed (see not_allowed). The rules apply to what stays.
+        pub allow_keys: Option<String>,
+        /// Allow list for the metadata, as allow_keys.
+        pub metadata_allow_keys: Option<String>,
+        /// Keys or paths always removed from the body, allowed or not.
+        pub drop_keys: Option<String>,
+        /// Keys or paths always removed from the metadata.
+        pub metadata_drop_keys: Option<String>,
+        /// What happens to a field outside an allow list: drop (the field
+        /// goes), mask (its value becomes [REDACTED]) or mask:TEXT.
+        pub not_allowed: String = "drop",
     }
 }
 
 pub struct RedactFilter {
     rules: Vec<Rule>,
+    keys: KeyPolicy,
+    /// Removed by the key lists, counted per record and published once
+    /// per chunk.
+    removed: Removed,
+    removed_total: Counter,
     /// Per rule, counted per record and published once per chunk.
     scanned: Vec<u64>,
     changed: Vec<u64>,
@@ -49,9 +68,18 @@ impl FilterPlugin for RedactFilter {
             .iter()
             .map(|line| Rule::parse(line, key).map_err(PluginError::new))
             .collect::<Result<Vec<_>, _>>()?;
-        if rules.is_empty() {
+        let keys = KeyPolicy::parse(
+            cfg.allow_keys.as_deref(),
+            cfg.metadata_allow_keys.as_deref(),
+            cfg.drop_keys.as_deref(),
+            cfg.metadata_drop_keys.as_deref(),
+            &cfg.not_allowed,
+        )
+        .map_err(PluginError::new)?;
+        if rules.is_empty() && !keys.is_active() {
             return Err(PluginError::new(
-                "no rule: add at least one 'rule NAME ... detector=... | regex=...'",
+                "no rule: add at least one 'rule NAME ... detector=... | regex=...', \
+                 or allow_keys / drop_keys",
             ));
         }
         for (i, r) in rules.iter().enumerate() {
@@ -90,7 +118,14 @@ impl FilterPlugin for RedactFilter {
                 "Records with at least one change",
                 &[],
             )?,
+            removed_total: ctx.counter(
+                "fields_removed_total",
+                "Fields removed by the key lists: outside an allow list, or on a drop list",
+                &["reason"],
+            )?,
             rules,
+            keys,
+            removed: Removed::default(),
             body: Writer::new(),
             meta: Writer::new(),
         })
@@ -102,11 +137,19 @@ impl FilterPlugin for RedactFilter {
                 self.scanned[i] += 1;
             }
         }
-        let body_plan = scan(&ev.body, &self.rules, false, &mut self.changed);
-        let meta_plan = ev
-            .metadata
-            .as_ref()
-            .map(|m| (m, scan(m, &self.rules, true, &mut self.changed)));
+        let (rules, keys) = (&self.rules, &self.keys);
+        let body_plan = scan(
+            &ev.body,
+            rules,
+            keys,
+            false,
+            &mut self.changed,
+            &mut self.removed,
+        );
+        let meta_plan = ev.metadata.as_ref().map(|m| {
+            let plan = scan(m, rules, keys, true, &mut self.changed, &mut self.removed);
+            (m, plan)
+        });
         let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());
         if body_plan.is_empty() && !meta_changed {
             // The common case: nothing found, nothing encoded.
@@ -143,6 +186,16 @@ impl FilterPlugin for RedactFilter {
         if self.changed_records > 0 {
             self.records_changed_total
                 .add(self.changed_records as f64, &[]);
+        }
+        let Removed {
+            not_allowed,
+            dropped,
+        } = std::mem::take(&mut self.removed);
+        if not_allowed > 0 {
+            self.removed_total.add(not_allowed as f64, &["not_allowed"]);
+        }
+        if dropped > 0 {
+            self.removed_total.add(dropped as f64, &["drop_keys"]);
         }
         self.scanned.iter_mut().for_each(|n| *n = 0);
         self.changed.iter_mut().for_each(|n| *n = 0);

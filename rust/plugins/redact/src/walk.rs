@@ -14,11 +14,11 @@
 
 use std::borrow::Cow;
 
-use flb_rs_sdk::accessor::Step;
 use flb_rs_sdk::msgpack::{Reader, Token};
 use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 
 use crate::action::{redact, Action};
+use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
 use crate::rule::{Fields, Rule};
 
 /// What happens to one value.
@@ -62,24 +62,6 @@ fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// One step of the path to the value being looked at.
-#[derive(Clone, Copy)]
-enum PathStep<'a> {
-    Key(&'a [u8]),
-    Index(usize),
-    /// A map key that is not a string: no accessor path can name it.
-    Other,
-}
-
-fn under(path: &[PathStep<'_>], target: &[Step]) -> bool {
-    target.len() <= path.len()
-        && target.iter().zip(path).all(|(t, p)| match (t, p) {
-            (Step::Key(k), PathStep::Key(b)) => k.as_bytes() == *b,
-            (Step::Index(i), PathStep::Index(j)) => i == j,
-            _ => false,
-        })
-}
-
 fn in_scope(rule: &Rule, metadata: bool) -> bool {
     if metadata {
         rule.metadata
@@ -104,9 +86,7 @@ fn wants_descent(rules: &[Rule], path: &[PathStep<'_>], metadata: bool) -> bool 
             && match &r.fields {
                 Fields::All => true,
                 // Under a target, or on the way to one.
-                Fields::Paths(ps) => ps.iter().any(|t| {
-                    under(path, t) || (t.len() > path.len() && under(path, &t[..path.len()]))
-                }),
+                Fields::Paths(ps) => ps.iter().any(|t| under(path, t) || leads_to(path, t)),
             }
     })
 }
@@ -135,12 +115,29 @@ impl Frame {
     }
 }
 
-/// Decides what the rules change in `root`; `changed[i]` counts the fields
-/// rule `i` changed. `root` comes from an event that was read whole, so it
-/// is well-formed; should a read still fail, nothing is changed (the counts
-/// of what was decided before the failure stay).
-pub fn scan(root: &MapRef<'_>, rules: &[Rule], metadata: bool, changed: &mut [u64]) -> Plan {
-    match scan_inner(root.raw(), rules, metadata, changed) {
+/// What a scan counts, besides what the rules changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Removed {
+    /// Fields outside the allow list.
+    pub not_allowed: u64,
+    /// Fields on the drop list.
+    pub dropped: u64,
+}
+
+/// Decides what the key lists remove from `root` and what the rules
+/// change in what stays; `changed[i]` counts the fields rule `i` changed,
+/// `removed` those the key lists removed. `root` comes from an event that
+/// was read whole, so it is well-formed; should a read still fail, nothing
+/// is changed (the counts of what was decided before the failure stay).
+pub fn scan(
+    root: &MapRef<'_>,
+    rules: &[Rule],
+    keys: &KeyPolicy,
+    metadata: bool,
+    changed: &mut [u64],
+    removed: &mut Removed,
+) -> Plan {
+    match scan_inner(root.raw(), rules, keys, metadata, changed, removed) {
         Ok(plan) => plan,
         Err(e) => {
             log::error!("record unreadable while redacting: {e}");
@@ -152,8 +149,10 @@ pub fn scan(root: &MapRef<'_>, rules: &[Rule], metadata: bool, changed: &mut [u6
 fn scan_inner(
     raw: &[u8],
     rules: &[Rule],
+    keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
+    removed: &mut Removed,
 ) -> Result<Plan, DecodeError> {
     let mut plan = Plan::default();
     let mut r = Reader::new(raw);
@@ -189,11 +188,50 @@ fn scan_inner(
         active.clear();
         active.extend((0..rules.len()).filter(|&i| applies(&rules[i], &path, metadata)));
         let whole = active.iter().any(|&i| rules[i].find.is_none());
-        let edit = if whole {
+        let verdict = if keys.is_active() {
+            keys.verdict(&path, metadata)
+        } else {
+            Verdict::Keep
+        };
+        let edit = if let Verdict::Remove { not_allowed } = verdict {
+            r.skip()?;
+            if not_allowed {
+                removed.not_allowed += 1;
+            } else {
+                removed.dropped += 1;
+            }
+            match &keys.removal {
+                Some(Removal::Mask(text)) if not_allowed => Some(Edit::Replace(text.clone())),
+                _ => Some(Edit::Drop),
+            }
+        } else if verdict == Verdict::Descend && !whole {
+            // Only what leads to an allowed path stays of it.
+            let header = r.position();
+            match r.read_token()? {
+                Token::Map(n) => {
+                    frames.push(Frame::new(header, true, n));
+                    continue;
+                }
+                Token::Array(n) => {
+                    frames.push(Frame::new(header, false, n));
+                    continue;
+                }
+                Token::Scalar(_) => {
+                    removed.not_allowed += 1;
+                    match &keys.removal {
+                        Some(Removal::Mask(text)) => Some(Edit::Replace(text.clone())),
+                        _ => Some(Edit::Drop),
+                    }
+                }
+            }
+        } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
             decide(&v, rules, &active, changed)
-        } else if active.is_empty() && !wants_descent(rules, &path, metadata) {
+        } else if active.is_empty()
+            && !wants_descent(rules, &path, metadata)
+            && !keys.targets_below(&path, metadata)
+        {
             r.skip()?;
             None
         } else {
@@ -347,7 +385,16 @@ mod tests {
             panic!("not a map")
         };
         let mut changed = vec![0; rules.len()];
-        let plan = scan(&root, rules, false, &mut changed);
+        let mut removed = Removed::default();
+        let plan = scan(
+            &root,
+            rules,
+            &KeyPolicy::default(),
+            false,
+            &mut changed,
+            &mut removed,
+        );
+        assert_eq!(removed, Removed::default());
         let mut out = Writer::new();
         rewrite(&root, &plan, &mut out).unwrap();
         if plan.is_empty() {

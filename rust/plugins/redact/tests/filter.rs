@@ -187,7 +187,7 @@ fn config_errors_name_the_rule() {
     let err = |props: &[(&str, &str)]| Harness::filter::<RedactFilter>(props).err().unwrap().0;
     assert_eq!(
         err(&[]),
-        "no rule: add at least one 'rule NAME ... detector=... | regex=...'"
+        "no rule: add at least one 'rule NAME ... detector=... | regex=...', or allow_keys / drop_keys"
     );
     assert!(
         err(&[("rule", "tok regex=(abc")]).starts_with("rule 'tok': invalid regular expression")
@@ -253,4 +253,111 @@ fn legacy_events_come_back_as_v2() {
         json::to_string(&Value::Map(ev.body)).unwrap(),
         r#"{"m":"mail [REDACTED]"}"#
     );
+}
+
+/// A Kubernetes-like record with nested maps and an array, and metadata.
+fn nested_chunk() -> Vec<u8> {
+    let mut m = Writer::new();
+    m.map(|w| {
+        w.str("source", "10.0.0.1:514");
+        w.str("token", "meta-secret");
+    });
+    let mb = m.into_bytes();
+    let meta = Value::from_slice(&mb).unwrap();
+    let mut enc = EventEncoder::new();
+    enc.record_with_metadata(EventTime::new(1_700_000_000, 0), Some(&meta), |w| {
+        w.str("message", "GET /health 200 from bob@example.com");
+        w.str("password", "hunter2");
+        w.str("user_agent", "curl/8");
+        w.map("kubernetes", |k| {
+            k.str("pod_name", "web-1");
+            k.map("labels", |l| {
+                l.str("app", "web");
+                l.str("secret", "s3");
+            });
+            k.map("annotations", |a| a.str("note", "internal"));
+        });
+        w.array("items", |a| {
+            a.str("first");
+            a.str("second");
+        });
+        w.str("status", "ok");
+    });
+    enc.into_bytes()
+}
+
+fn filter_one(props: &[(&str, &str)]) -> (Harness, String) {
+    let h = Harness::filter::<RedactFilter>(props).unwrap_or_else(|e| panic!("{}", e.0));
+    let out = match h.filter_chunk("app", &nested_chunk()) {
+        FilterOutcome::Unchanged => panic!("nothing removed"),
+        FilterOutcome::Modified(b) => lines(&b),
+    };
+    assert_eq!(out.len(), 1);
+    (h, out[0].clone())
+}
+
+/// Allow-list mode: only the listed keys and paths stay (with all under
+/// them), containers on the way keep only what leads there, a drop list
+/// wins over the allow list, and the rules still apply to what stays.
+#[test]
+fn allow_list_keeps_only_what_it_names_and_the_rules_apply_to_it() {
+    let (h, line) = filter_one(&[
+        (
+            "allow_keys",
+            "message, $kubernetes['labels'], $items[1], status",
+        ),
+        ("drop_keys", "$kubernetes['labels']['secret']"),
+        ("metadata_allow_keys", "source"),
+        ("rule", "email detector=email"),
+    ]);
+    assert_eq!(
+        line,
+        r#"1700000000.0 {"source":"10.0.0.1:514"} {"message":"GET /health 200 from [REDACTED]","kubernetes":{"labels":{"app":"web"}},"items":["second"],"status":"ok"}"#
+    );
+    assert_eq!(
+        h.host.metric("fields_removed_total", &["not_allowed"]),
+        // password, user_agent, pod_name, annotations, items[0], token
+        Some(6.0)
+    );
+    assert_eq!(
+        h.host.metric("fields_removed_total", &["drop_keys"]),
+        Some(1.0)
+    );
+    assert_eq!(h.host.metric("records_changed_total", &[]), Some(1.0));
+}
+
+/// not_allowed mask: the keys stay, their values are masked; a container
+/// outside the list is masked whole.
+#[test]
+fn not_allowed_mask_keeps_the_keys() {
+    let (_, line) = filter_one(&[
+        ("allow_keys", "message,status,$kubernetes['pod_name']"),
+        ("not_allowed", "mask:<removed>"),
+    ]);
+    assert_eq!(
+        line,
+        r#"1700000000.0 {"source":"10.0.0.1:514","token":"meta-secret"} {"message":"GET /health 200 from bob@example.com","password":"<removed>","user_agent":"<removed>","kubernetes":{"pod_name":"web-1","labels":"<removed>","annotations":"<removed>"},"items":"<removed>","status":"ok"}"#
+    );
+}
+
+/// Drop lists alone: everything else stays, metadata included.
+#[test]
+fn drop_keys_alone_remove_only_what_they_name() {
+    let (_, line) = filter_one(&[
+        ("drop_keys", "password,$kubernetes['annotations']"),
+        ("metadata_drop_keys", "token"),
+    ]);
+    assert_eq!(
+        line,
+        r#"1700000000.0 {"source":"10.0.0.1:514"} {"message":"GET /health 200 from bob@example.com","user_agent":"curl/8","kubernetes":{"pod_name":"web-1","labels":{"app":"web","secret":"s3"}},"items":["first","second"],"status":"ok"}"#
+    );
+}
+
+#[test]
+fn key_list_errors_are_configuration_errors() {
+    let err = |props: &[(&str, &str)]| Harness::filter::<RedactFilter>(props).err().unwrap().0;
+    assert!(err(&[("allow_keys", "a,,b")]).contains("an empty entry"));
+    assert!(err(&[("allow_keys", "a"), ("not_allowed", "hide")]).starts_with("not_allowed 'hide'"));
+    assert!(err(&[("drop_keys", "$x[")]).starts_with("drop_keys"));
+    assert!(err(&[("not_allowed", "drop")]).starts_with("no rule"));
 }

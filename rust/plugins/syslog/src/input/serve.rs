@@ -142,6 +142,10 @@ pub(super) struct Batch<'c> {
     pub(super) out: EventEncoder,
     messages: u64,
     parse_errors: u64,
+    /// When the batch's first message was taken: the reception time of
+    /// all of them (they came in one read, or one burst of datagrams),
+    /// read from the clock once rather than per message.
+    received: Option<EventTime>,
 }
 
 impl<'c> Batch<'c> {
@@ -151,11 +155,12 @@ impl<'c> Batch<'c> {
             out: EventEncoder::new(),
             messages: 0,
             parse_errors: 0,
+            received: None,
         }
     }
 
     pub(super) fn add(&mut self, msg: &[u8], source: &str) {
-        let received = EventTime::now();
+        let received = *self.received.get_or_insert_with(EventTime::now);
         let opts = ParseOptions {
             mode: self.ctx.mode,
             now: received,
