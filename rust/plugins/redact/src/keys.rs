@@ -87,7 +87,7 @@ fn parse_list(what: &str, list: Option<&str>) -> Result<Option<Paths>, String> {
 }
 
 /// Splits at commas outside brackets (`$a['x,y']` is one path).
-fn split_paths(list: &str) -> Vec<&str> {
+pub(crate) fn split_paths(list: &str) -> Vec<&str> {
     let (mut depth, mut start, mut items) = (0usize, 0, Vec::new());
     for (i, c) in list.char_indices() {
         match c {

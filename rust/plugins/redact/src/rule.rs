@@ -130,21 +130,7 @@ impl Rule {
 /// key).
 fn parse_fields(list: &str) -> Result<Fields, String> {
     let mut paths = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    let mut items = Vec::new();
-    for (i, c) in list.char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                items.push(&list[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    items.push(&list[start..]);
+    let items = crate::keys::split_paths(list);
     for item in items {
         let item = item.trim();
         if item == "*" {

@@ -195,40 +195,13 @@ fn scan_inner(
         };
         let edit = if let Verdict::Remove { not_allowed } = verdict {
             r.skip()?;
-            if not_allowed {
-                removed.not_allowed += 1;
-            } else {
-                removed.dropped += 1;
-            }
-            match &keys.removal {
-                Some(Removal::Mask(text)) if not_allowed => Some(Edit::Replace(text.clone())),
-                _ => Some(Edit::Drop),
-            }
-        } else if verdict == Verdict::Descend && !whole {
-            // Only what leads to an allowed path stays of it.
-            let header = r.position();
-            match r.read_token()? {
-                Token::Map(n) => {
-                    frames.push(Frame::new(header, true, n));
-                    continue;
-                }
-                Token::Array(n) => {
-                    frames.push(Frame::new(header, false, n));
-                    continue;
-                }
-                Token::Scalar(_) => {
-                    removed.not_allowed += 1;
-                    match &keys.removal {
-                        Some(Removal::Mask(text)) => Some(Edit::Replace(text.clone())),
-                        _ => Some(Edit::Drop),
-                    }
-                }
-            }
+            Some(removal(keys, not_allowed, removed))
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
             decide(&v, rules, &active, changed)
         } else if active.is_empty()
+            && verdict == Verdict::Keep
             && !wants_descent(rules, &path, metadata)
             && !keys.targets_below(&path, metadata)
         {
@@ -237,9 +210,15 @@ fn scan_inner(
         } else {
             let header = r.position();
             match r.read_token()? {
+                // Nothing allowed can be under a scalar: it goes.
+                Token::Scalar(_) if verdict == Verdict::Descend => {
+                    Some(removal(keys, true, removed))
+                }
                 Token::Scalar(v) if !active.is_empty() => decide(&v, rules, &active, changed),
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
+                // (On the way to an allowed path, only what leads there
+                // will stay of it.)
                 Token::Map(n) => {
                     frames.push(Frame::new(header, true, n));
                     continue;
@@ -263,6 +242,19 @@ fn scan_inner(
     plan.edits.sort_unstable_by_key(|(k, _)| *k);
     plan.dirty.sort_unstable_by_key(|(k, _)| *k);
     Ok(plan)
+}
+
+/// The edit for a field the key lists remove, counted.
+fn removal(keys: &KeyPolicy, not_allowed: bool, removed: &mut Removed) -> Edit {
+    if not_allowed {
+        removed.not_allowed += 1;
+    } else {
+        removed.dropped += 1;
+    }
+    match &keys.removal {
+        Some(Removal::Mask(text)) if not_allowed => Edit::Replace(text.clone()),
+        _ => Edit::Drop,
+    }
 }
 
 /// Applies the active rules, in order, to one value.
