@@ -15,7 +15,7 @@ set -u
 
 passed=0 failed=0 skipped=0
 names=(help plugin-help pipeline several-instances all-rust yaml metrics
-       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-idle syslog-in-connections syslog-in-shutdown syslog-roundtrip-relp
+       config-errors logs-to-log-file syslog-tcp syslog-vs-builtin syslog-in syslog-in-tls syslog-in-idle syslog-in-connections syslog-in-limits syslog-in-shutdown syslog-roundtrip-relp
        syslog-roundtrip-relp-tls syslog-relp-kills syslog-in-relp-restarts reload-relp-relay
        redact redact-config-error hot-reload input-stop-under-flood plugin-crate valgrind)
 
@@ -523,6 +523,40 @@ test_syslog_in_connections() {
     stop_fb "$fb_pid"
     echo "  $(head -1 "$res")"
     [ "$rc" -eq 0 ] || fail "$(tail -5 "$res"); $(grep -E '\[ *(warn|error)\]' "$log" | tail -3)" || return 1
+}
+
+# allow_from and ratelimit.* as Fluent Bit passes them (the dotted keys
+# through its config map): datagrams from 127.0.0.1 are denied, those
+# from 127.0.0.2 pass up to ratelimit.burst; both counted, as Fluent
+# Bit's HTTP server shows.
+test_syslog_in_limits() {
+    local dir=$work/limits port=$((20000 + RANDOM % 20000)) http=$((20000 + RANDOM % 20000))
+    mkdir -p "$dir"
+    local out=$dir/out.jsonl log=$dir/fb.log body
+    start_fb "$log" -f 0.2 -H -P "$http" -L 127.0.0.1 \
+        -i rs_syslog -t l -p mode=udp -p listen=127.0.0.1 -p port="$port" \
+        -p allow_from=10.0.0.0/8,127.0.0.2 -p ratelimit.interval=1h -p ratelimit.burst=3 \
+        -o rs_example_jsonl -m l -p path="$out"
+    wait_for 'grep -q "listening on 127.0.0.1:$port" "$log"' 15 || { stop_fb "$fb_pid"; fail "not listening: $(tail -3 "$log")"; return 1; }
+    python3 - "$port" <<'PY2'
+import socket, sys
+to = ("127.0.0.1", int(sys.argv[1]))
+outside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); outside.bind(("127.0.0.1", 0))
+inside = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); inside.bind(("127.0.0.2", 0))
+for i in range(2):
+    outside.sendto(b"<13>1 - h app - - - outside %d" % i, to)
+for i in range(5):
+    inside.sendto(b"<13>1 - h app - - - inside %d" % i, to)
+PY2
+    wait_for '[ "$(lines "$out")" -ge 3 ]' 15 || { stop_fb "$fb_pid"; fail "$(lines "$out") of 3 records; $(tail -3 "$log")"; return 1; }
+    wait_for 'body=$(http_get "$http" /api/v2/metrics/prometheus 2>/dev/null); echo "$body" | grep -q "fluentbit_rs_syslog_rate_limited_total{name=\"rs_syslog.0\"} 2"' 15
+    local rc=$?
+    stop_fb "$fb_pid"
+    [ $rc -eq 0 ] || fail "rate_limited_total: $(echo "$body" | grep rs_syslog_ | head -5)" || return 1
+    echo "$body" | grep -q 'fluentbit_rs_syslog_denied_total{name="rs_syslog.0"} 2' ||
+        fail "denied_total: $(echo "$body" | grep denied)" || return 1
+    [ "$(grep -o '"message":"[^"]*"' "$out" | sort | tr '\n' ' ')" = '"message":"inside 0" "message":"inside 1" "message":"inside 2" ' ] ||
+        fail "records: $(grep -o '"message":"[^"]*"' "$out" | tr '\n' ' ')" || return 1
 }
 
 # A throwaway certificate for localhost / 127.0.0.1: self_signed CERT KEY.
