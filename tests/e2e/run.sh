@@ -510,6 +510,7 @@ test_syslog_in_connections() {
         n=$(( $(ulimit -Hn) - 1024 ))
         echo "  hard descriptor limit $(ulimit -Hn): $n connections"
     fi
+    : > "$log"
     (
         ulimit -n "$(ulimit -Hn)"
         exec "$FLB_BIN" -f 0.2 -i rs_syslog -t c -p mode=tcp -p listen=127.0.0.1 -p port="$port" \
