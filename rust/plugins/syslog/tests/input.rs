@@ -258,6 +258,48 @@ impl RelpClient {
     }
 }
 
+/// A RELP sender over ratelimit.burst is held back, not refused: what it
+/// sent past its burst waits, unread and unacknowledged, for the next
+/// window; all of it arrives, in order, and is acknowledged.
+#[test]
+fn relp_over_its_rate_is_held_back_and_loses_nothing() {
+    let port = free_port().to_string();
+    let h = input(&[
+        ("mode", "relp"),
+        ("listen", "127.0.0.1"),
+        ("port", &port),
+        ("ratelimit.interval", "1s"),
+        ("ratelimit.burst", "2"),
+    ]);
+    let mut c = RelpClient::open(&port);
+    let start = Instant::now();
+    for i in 0..5u32 {
+        c.send(
+            i + 2,
+            "syslog",
+            format!("<13>1 - h relp - - - r{i}").as_bytes(),
+        );
+    }
+    let got = records(&h, 5);
+    // Windows of 2, 2 and 1 message.
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+    for (i, (body, _)) in got.iter().enumerate() {
+        assert!(
+            body.ends_with(&format!(r#""message":"r{i}"}}"#)),
+            "{i}: {body}"
+        );
+    }
+    let acks: Vec<u32> = (0..5)
+        .map(|_| c.response(Duration::from_secs(5)).expect("ack").0)
+        .collect();
+    assert_eq!(acks, [2, 3, 4, 5, 6]);
+    assert_eq!(h.host.metric("rate_limited_total", &[]), Some(2.0));
+}
+
 #[test]
 fn relp_acknowledges_only_what_the_host_took() {
     let port = free_port().to_string();
