@@ -208,6 +208,11 @@ impl Detector {
         })
     }
 
+    /// The pattern, for a set of all of them (see `rule::Screen`).
+    pub fn pattern(&self) -> &str {
+        self.re.as_str()
+    }
+
     /// Byte ranges of `text` to replace, in order, not overlapping.
     pub fn find(&self, text: &str) -> Vec<Range<usize>> {
         let mut out = Vec::new();

@@ -252,4 +252,108 @@ mod tests {
             assert!(e.contains(want), "{line}: got '{e}', want '{want}'");
         }
     }
+
+    /// The set skips a rule exactly when the rule would find nothing.
+    #[test]
+    fn the_screen_skips_only_rules_that_find_nothing() {
+        let rules: Vec<Rule> = [
+            "card detector=card",
+            "email detector=email",
+            "ip detector=ipv4",
+            "ip6 detector=ipv6",
+            "pw detector=password",
+            "ssn fields=log regex=ssn=(\\d{3}-\\d{2}-\\d{4})",
+            "whole fields=secret action=drop",
+        ]
+        .iter()
+        .map(|l| Rule::parse(l, None).unwrap())
+        .collect();
+        let screen = Screen::new(&rules);
+        for text in [
+            "GET /health 200 in 12ms",
+            "card 4111 1111 1111 1111 from bob@example.com at 10.0.0.1",
+            "ssn=123-45-6789 password=x 2001:db8::1",
+            "12:30:45 version 1.2.3.4.5 ssn=12-34",
+        ] {
+            let m = screen.matches(text).expect("a set of several patterns");
+            for (i, r) in rules.iter().enumerate() {
+                let Some(d) = &r.find else {
+                    assert!(!screen.skips(i, &m), "a whole-value rule is never skipped");
+                    continue;
+                };
+                if screen.skips(i, &m) {
+                    assert!(d.find(text).is_empty(), "{} skipped on {text:?}", r.name);
+                }
+            }
+        }
+        // A hit where the confirmation says no: not skipped, finds nothing.
+        let m = screen.matches("order 4111111111111112").unwrap();
+        assert!(!screen.skips(0, &m));
+        assert!(rules[0]
+            .find
+            .as_ref()
+            .unwrap()
+            .find("order 4111111111111112")
+            .is_empty());
+    }
+}
+
+/// Every rule's pattern in one `RegexSet`: one pass over a string tells
+/// which patterns match anywhere in it, and the searches of the others
+/// (most of them, on most strings) are skipped. Exact: a pattern the set
+/// says does not match has no match to find.
+#[derive(Debug, Clone)]
+pub struct Screen {
+    set: Option<regex::RegexSet>,
+    /// Per rule, its pattern's index in the set.
+    slot: Vec<Option<usize>>,
+}
+
+impl Screen {
+    pub fn new(rules: &[Rule]) -> Screen {
+        let mut patterns = Vec::new();
+        let slot = rules
+            .iter()
+            .map(|r| {
+                r.find.as_ref().map(|d| {
+                    patterns.push(d.pattern().to_string());
+                    patterns.len() - 1
+                })
+            })
+            .collect();
+        // The patterns compiled alone already; together they only risk the
+        // size limit, and then each rule searches alone, as before.
+        let set = (patterns.len() > 1)
+            .then(|| {
+                regex::RegexSetBuilder::new(&patterns)
+                    .size_limit(32 << 20)
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        Screen { set, slot }
+    }
+
+    /// No set: every rule searches alone.
+    pub fn none() -> Screen {
+        Screen {
+            set: None,
+            slot: Vec::new(),
+        }
+    }
+
+    /// Which rules' patterns match somewhere in `text` (`None`: unknown,
+    /// search them all).
+    pub fn matches(&self, text: &str) -> Option<regex::SetMatches> {
+        self.set.as_ref().map(|s| s.matches(text))
+    }
+
+    /// Whether rule `i` can be skipped given the set's `matches`.
+    pub fn skips(&self, i: usize, matches: &regex::SetMatches) -> bool {
+        self.slot
+            .get(i)
+            .copied()
+            .flatten()
+            .is_some_and(|k| !matches.matched(k))
+    }
 }

@@ -19,7 +19,7 @@ use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 
 use crate::action::{redact, Action};
 use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
-use crate::rule::{Fields, Rule};
+use crate::rule::{Fields, Rule, Screen};
 
 /// What happens to one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,12 +132,13 @@ pub struct Removed {
 pub fn scan(
     root: &MapRef<'_>,
     rules: &[Rule],
+    screen: &Screen,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
     removed: &mut Removed,
 ) -> Plan {
-    match scan_inner(root.raw(), rules, keys, metadata, changed, removed) {
+    match scan_inner(root.raw(), rules, screen, keys, metadata, changed, removed) {
         Ok(plan) => plan,
         Err(e) => {
             log::error!("record unreadable while redacting: {e}");
@@ -149,6 +150,7 @@ pub fn scan(
 fn scan_inner(
     raw: &[u8],
     rules: &[Rule],
+    screen: &Screen,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
@@ -199,7 +201,7 @@ fn scan_inner(
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
-            decide(&v, rules, &active, changed)
+            decide(&v, rules, screen, &active, changed)
         } else if active.is_empty()
             && verdict == Verdict::Keep
             && !wants_descent(rules, &path, metadata)
@@ -214,7 +216,9 @@ fn scan_inner(
                 Token::Scalar(_) if verdict == Verdict::Descend => {
                     Some(removal(keys, true, removed))
                 }
-                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, &active, changed),
+                Token::Scalar(v) if !active.is_empty() => {
+                    decide(&v, rules, screen, &active, changed)
+                }
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
                 // (On the way to an allowed path, only what leads there
@@ -261,6 +265,7 @@ fn removal(keys: &KeyPolicy, not_allowed: bool, removed: &mut Removed) -> Edit {
 fn decide(
     value: &Value<'_>,
     rules: &[Rule],
+    screen: &Screen,
     active: &[usize],
     changed: &mut [u64],
 ) -> Option<Edit> {
@@ -289,13 +294,26 @@ fn decide(
     };
     let detectable = matches!(value, Value::Str(_) | Value::Int(_) | Value::UInt(_));
     let mut text: Option<String> = None;
+    let mut hits: Option<Option<regex::SetMatches>> = None;
     for &i in active {
         let rule = &rules[i];
         let current = text.as_deref().unwrap_or(&original);
         let ranges = match &rule.find {
             None => std::iter::once(0..current.len()).collect(),
             Some(_) if !detectable => continue,
-            Some(d) => d.find(current),
+            Some(d) => {
+                // One pass of the set for all rules, taken again after a
+                // rule changed the text.
+                if hits.is_none() {
+                    hits = Some(screen.matches(current));
+                }
+                if let Some(Some(m)) = &hits {
+                    if screen.skips(i, m) {
+                        continue;
+                    }
+                }
+                d.find(current)
+            }
         };
         if ranges.is_empty() {
             continue;
@@ -305,6 +323,7 @@ fn decide(
             return Some(Edit::Drop);
         }
         text = Some(redact(current, &ranges, &rule.action));
+        hits = None;
     }
     text.map(Edit::Replace)
 }
@@ -381,6 +400,7 @@ mod tests {
         let plan = scan(
             &root,
             rules,
+            &Screen::new(rules),
             &KeyPolicy::default(),
             false,
             &mut changed,
