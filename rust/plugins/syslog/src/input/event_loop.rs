@@ -282,7 +282,12 @@ impl EventLoop {
             Wait::Until(_) => 3,
             Wait::Socket | Wait::Close => 0,
         };
-        if list != 0 {
+        if list == 0 {
+            // Waiting for its peer again (an event drove it while it was
+            // still on a list): idle_timeout applies from now on, even if
+            // that list is not drained for a while.
+            c.listed = 0;
+        } else {
             if c.listed == list {
                 return;
             }

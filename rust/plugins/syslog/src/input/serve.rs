@@ -86,13 +86,11 @@ impl Context {
             return true;
         }
         self.metrics.denied.inc(&[]);
-        if self.denied_warned.swap(true, Ordering::Relaxed) {
-            log::debug!("{what} from {ip} denied: not in allow_from");
-        } else {
-            log::warn!(
-                "{what} from {ip} denied: not in allow_from (further denials are only counted, in denied_total)"
-            );
-        }
+        warn_once(
+            &self.denied_warned,
+            &format!("{what} from {ip} denied: not in allow_from"),
+            "denied_total",
+        );
         false
     }
 
@@ -126,13 +124,21 @@ impl Context {
 
     fn over_rate(&self, source: &str, what: &str) {
         self.metrics.rate_limited.inc(&[]);
-        if self.rate_warned.swap(true, Ordering::Relaxed) {
-            log::debug!("from {source}: over ratelimit.burst; {what}");
-        } else {
-            log::warn!(
-                "from {source}: over ratelimit.burst; {what} (further ones are only counted, in rate_limited_total)"
-            );
-        }
+        warn_once(
+            &self.rate_warned,
+            &format!("from {source}: over ratelimit.burst; {what}"),
+            "rate_limited_total",
+        );
+    }
+}
+
+/// The first of a kind of event as a warning, the rest at debug level: a
+/// scan or a flood must not flood the log; `counter` has them all.
+fn warn_once(warned: &AtomicBool, text: &str, counter: &str) {
+    if warned.swap(true, Ordering::Relaxed) {
+        log::debug!("{text}");
+    } else {
+        log::warn!("{text} (further ones are only counted, in {counter})");
     }
 }
 
