@@ -131,16 +131,9 @@ PY
     echo "$took $cpu $rss"
 }
 
-declare -A secs cpu rss
-for r in $(seq "$rounds"); do
-    for input in syslog rs_syslog; do
-        read -r s c m <<< "$(run "$input")"
-        secs[$input]+="$s " cpu[$input]+="$c " rss[$input]+="$m "
-        echo "round $r $input: ${s}s, cpu ${c}s, peak RSS ${m} kB" >&2
-    done
-done
-
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=rounds.sh
+. "$(dirname "$0")/rounds.sh"
+rounds "$rounds" syslog rs_syslog
 printf '%-10s %12s %14s %12s\n' input msgs/s cpu_us/msg peak_rss_MB
 declare -A rate upm mrss
 for input in syslog rs_syslog; do

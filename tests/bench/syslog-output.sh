@@ -130,16 +130,9 @@ run() {
     echo "$took $cpu $rss"
 }
 
-declare -A secs cpu rss
-for r in $(seq "$rounds"); do
-    for out in null syslog rs_syslog; do
-        read -r s c m <<< "$(run "$out")"
-        secs[$out]+="$s " cpu[$out]+="$c " rss[$out]+="$m "
-        echo "round $r $out: ${s}s, cpu ${c}s, peak RSS ${m} kB" >&2
-    done
-done
-
-median() { tr ' ' '\n' | grep . | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+# shellcheck source=rounds.sh
+. "$(dirname "$0")/rounds.sh"
+rounds "$rounds" null syslog rs_syslog
 m_null_cpu=$(echo "${cpu[null]}" | median)
 printf '%-10s %12s %10s %10s %12s\n' output msgs/s cpu_s out_cpu_s peak_rss_MB
 declare -A rate ocpu mrss
