@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 
 use flb_rs_redact::keys::KeyPolicy;
-use flb_rs_redact::rule::{Rule, Screen};
+use flb_rs_redact::rule::Rule;
 use flb_rs_redact::walk::{rewrite, scan, Removed};
 use flb_rs_sdk::{Events, MapRef, Value, Writer};
 use libfuzzer_sys::fuzz_target;
@@ -51,12 +51,6 @@ fn keys() -> &'static KeyPolicy {
     })
 }
 
-/// All the rules' patterns in one set, as the filter has them.
-fn screen() -> &'static Screen {
-    static S: OnceLock<Screen> = OnceLock::new();
-    S.get_or_init(|| Screen::new(rules()))
-}
-
 fn rules() -> &'static [Rule] {
     static R: OnceLock<Vec<Rule>> = OnceLock::new();
     R.get_or_init(|| {
@@ -73,7 +67,6 @@ fn redact(root: &MapRef<'_>, metadata: bool) -> Option<Vec<u8>> {
     let plan = scan(
         root,
         rules(),
-        screen(),
         keys(),
         metadata,
         &mut changed,

@@ -1,15 +1,17 @@
 //! What to find: built-in detectors and user regular expressions.
 //!
-//! Every pattern runs on the `regex` crate, whose matching time is linear
-//! in the input whatever the pattern: no input can make a rule backtrack
-//! into exponential time. Detectors that a pattern alone cannot decide
-//! (card numbers need the Luhn check, IPv6 addresses a real parse) find
-//! candidates with a pattern and confirm each in code, so random digit runs
-//! and hex-with-colons are not masked.
+//! The built-in detectors are hand-written scanners (`scan`), linear in the
+//! input; those that a pattern alone cannot decide (card numbers need the
+//! Luhn check, IPv6 addresses a real parse) confirm each candidate in code,
+//! so random digit runs and hex-with-colons are not masked. User patterns
+//! run on `regex-lite`, whose matching time is linear in the input whatever
+//! the pattern: no input can make a rule backtrack into exponential time.
 
 use std::ops::Range;
 
-use regex::Regex;
+use memchr::memmem;
+
+use crate::scan::{self, Hit};
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +30,7 @@ pub enum Builtin {
     AwsKeyId,
     /// The value of a secret key/value pair in text: `password=...`,
     /// `password: ...`, `"password": "..."`, `'password': '...'`, for the
-    /// key words password, passwd, passphrase, pwd, pass, secret, token,
+    /// key words password, passwd, passphrase, pwd, secret, token,
     /// api_key/apikey/api-key, private_key, access_key and secret_key, alone or
     /// as the last word of a longer key (`DB_PASSWORD`, `client-secret`,
     /// `x.api_key`, `accessToken`).
@@ -54,68 +56,37 @@ impl Builtin {
         })
     }
 
-    /// The pattern, and which part of a match to replace.
-    fn pattern(self) -> (&'static str, Capture) {
+    /// The scanner that finds this detector's candidates.
+    fn scanner(self) -> fn(&str, &mut dyn FnMut(Hit)) {
         match self {
-            Builtin::Card => (r"\b\d(?:[ -]?\d){12,18}\b", Capture::Whole),
-            Builtin::Email => (
-                r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b",
-                Capture::Whole,
-            ),
-            Builtin::Ipv4 => (
-                r"\b(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\b",
-                Capture::Whole,
-            ),
-            Builtin::Ipv6 => (
-                r"[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]+)?",
-                Capture::Whole,
-            ),
-            Builtin::Jwt => (
-                r"\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
-                Capture::Whole,
-            ),
-            // After an `Authorization:` (or `authorization=`, `"authorization": "`),
-            // any token. Elsewhere (a field holding the header's value, free
-            // text), `Bearer` capitalised or at the start, and a token that
-            // looks like one (a digit or symbol in it, or 16 letters or
-            // more): "the bearer of bad news" and "Bearer tokens expire"
-            // are prose.
-            Builtin::Bearer => (
-                concat!(
-                    r#"(?i:\bauthorization)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?i:bearer)\s+([A-Za-z0-9\-._~+/]+=*)"#,
-                    r#"|(?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)"#,
-                ),
-                Capture::AnyGroup,
-            ),
-            Builtin::AwsKeyId => (
-                r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
-                Capture::Whole,
-            ),
-            // The key: a key word, alone or ending a longer key (words
-            // joined by `_`, `-` or `.`, or camel case), maybe quoted (also
-            // with an escaped quote: JSON in a JSON string). A quoted value
-            // may follow `=` or `:` with spaces around; a bare value only
-            // straight after `=` (`password= next` is prose, not a secret)
-            // or after `:` and spaces. Quoted values run to the closing
-            // quote, escapes inside included. The last branch is the
-            // password of a URL's user info (`scheme://user:pw@host`).
-            Builtin::Password => (
-                concat!(
-                    r#"(?:^|[^A-Za-z0-9_.-])(?:[A-Za-z0-9_.-]*[_.-])?"#,
-                    r#"(?:(?i:password|passwd|passphrase|pwd|secret|token|api[_.-]?key|private[_.-]?key|access[_.-]?key|secret[_.-]?key)"#,
-                    r#"|[A-Za-z0-9_.-]*[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|Token|ApiKey|PrivateKey|AccessKey|SecretKey))"#,
-                    r#"(?:\\?["'])?"#,
-                    r#"(?:\s*[:=]\s*(?:\\"((?:[^"\\]|\\[^"])*)\\"|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"#,
-                    r#"|(?:=|\s*:\s*)([^\s"',;&}\\][^\s"',;&}]*))"#,
-                    r#"|://[^/\s:@]+:([^/\s@]+)@"#,
-                ),
-                Capture::AnyGroup,
-            ),
+            Builtin::Card => scan::cards,
+            Builtin::Email => scan::emails,
+            Builtin::Ipv4 => scan::ipv4s,
+            Builtin::Ipv6 => scan::ipv6s,
+            Builtin::Jwt => scan::jwts,
+            Builtin::Bearer => scan::bearer_tokens,
+            Builtin::AwsKeyId => scan::aws_key_ids,
+            Builtin::Password => scan::password_values,
         }
     }
 
-    /// Whether a candidate the pattern found really is one.
-    fn confirm(self, s: &str) -> bool {
+    /// Whether a string with these traits can hold a match at all.
+    fn may_match(self, t: &Traits) -> bool {
+        match self {
+            Builtin::Card => t.digits >= 13,
+            Builtin::Email => t.at && t.dots >= 1,
+            Builtin::Ipv4 => t.dots >= 3 && t.digits >= 4,
+            Builtin::Ipv6 => t.colons >= 2,
+            Builtin::Jwt => t.dots >= 2 && t.upper_j,
+            Builtin::Bearer => t.b,
+            Builtin::AwsKeyId => t.upper_a && t.len >= 20,
+            Builtin::Password => t.eq || t.colons >= 1,
+        }
+    }
+
+    /// Whether a candidate the scanner found really is one.
+    pub fn confirm(self, text: &str, found: Range<usize>) -> bool {
+        let s = &text[found.clone()];
         match self {
             Builtin::Card => luhn(s),
             Builtin::Ipv6 => {
@@ -126,8 +97,55 @@ impl Builtin {
                 !(upper && lower)
                     && addr.matches(':').count() >= 2
                     && addr.parse::<std::net::Ipv6Addr>().is_ok()
+                    && whole_token(self, text, found)
             }
+            Builtin::Ipv4 => whole_token(self, text, found),
             _ => true,
+        }
+    }
+}
+
+/// What one pass over a string's bytes tells about it: enough to rule out
+/// most detectors on most strings without running them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Traits {
+    len: usize,
+    digits: u32,
+    dots: u32,
+    colons: u32,
+    at: bool,
+    eq: bool,
+    /// `b` or `B` (bearer).
+    b: bool,
+    upper_a: bool,
+    upper_j: bool,
+}
+
+impl Traits {
+    pub fn of(text: &str) -> Traits {
+        let (mut digits, mut dots, mut colons) = (0u32, 0u32, 0u32);
+        let (mut at, mut eq, mut b, mut upper_a, mut upper_j) = (0u8, 0u8, 0u8, 0u8, 0u8);
+        // Branch-free, so the compiler vectorises it.
+        for &c in text.as_bytes() {
+            digits += u32::from(c.wrapping_sub(b'0') < 10);
+            dots += u32::from(c == b'.');
+            colons += u32::from(c == b':');
+            at |= u8::from(c == b'@');
+            eq |= u8::from(c == b'=');
+            b |= u8::from(c | 0x20 == b'b');
+            upper_a |= u8::from(c == b'A');
+            upper_j |= u8::from(c == b'J');
+        }
+        Traits {
+            len: text.len(),
+            digits,
+            dots,
+            colons,
+            at: at != 0,
+            eq: eq != 0,
+            b: b != 0,
+            upper_a: upper_a != 0,
+            upper_j: upper_j != 0,
         }
     }
 }
@@ -158,86 +176,123 @@ pub fn luhn(s: &str) -> bool {
     sum % 10 == 0
 }
 
-/// Which part of a match is replaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Capture {
-    /// The whole match.
-    Whole,
-    /// A user pattern's first group.
-    First,
-    /// The first group that took part in the match (patterns whose
-    /// branches capture the secret in different groups).
-    AnyGroup,
-}
-
 /// A compiled "what to find".
 #[derive(Debug, Clone)]
-pub struct Detector {
-    re: Regex,
-    capture: Capture,
-    builtin: Option<Builtin>,
+pub enum Detector {
+    Builtin(Builtin),
+    Regex(Box<UserRegex>),
+}
+
+/// A user's pattern.
+#[derive(Debug, Clone)]
+pub struct UserRegex {
+    re: regex_lite::Regex,
+    /// Replace the first group (the pattern has one), or the whole match.
+    first_group: bool,
+    /// Text every match starts with, when the pattern says so plainly: a
+    /// string without it is not searched.
+    prefix: Option<memmem::Finder<'static>>,
 }
 
 impl Detector {
     pub fn builtin(b: Builtin) -> Detector {
-        let (p, capture) = b.pattern();
-        Detector {
-            // The built-in patterns are fixed and covered by tests.
-            re: Regex::new(p).unwrap_or_else(|e| unreachable!("built-in pattern {b:?}: {e}")),
-            capture,
-            builtin: Some(b),
-        }
+        Detector::Builtin(b)
     }
 
     /// A user's regular expression; the whole match is replaced, or the
     /// first capture group when the pattern has one.
     pub fn regex(pattern: &str) -> Result<Detector, String> {
-        let re = regex::RegexBuilder::new(pattern)
+        let re = regex_lite::RegexBuilder::new(pattern)
             .size_limit(10 << 20)
             .build()
             .map_err(|e| format!("invalid regular expression: {e}"))?;
-        let capture = if re.captures_len() > 1 {
-            Capture::First
-        } else {
-            Capture::Whole
-        };
-        Ok(Detector {
+        Ok(Detector::Regex(Box::new(UserRegex {
+            first_group: re.captures_len() > 1,
+            prefix: literal_prefix(pattern).map(|p| memmem::Finder::new(p.as_bytes()).into_owned()),
             re,
-            capture,
-            builtin: None,
-        })
+        })))
     }
 
-    /// The pattern, for a set of all of them (see `rule::Screen`).
-    pub fn pattern(&self) -> &str {
-        self.re.as_str()
+    /// Whether a string with these traits can hold a match.
+    pub fn may_match(&self, t: &Traits) -> bool {
+        match self {
+            Detector::Builtin(b) => b.may_match(t),
+            Detector::Regex(_) => true,
+        }
     }
 
     /// Byte ranges of `text` to replace, in order, not overlapping.
     pub fn find(&self, text: &str) -> Vec<Range<usize>> {
         let mut out = Vec::new();
-        for caps in self.re.captures_iter(text) {
-            let m = match self.capture {
-                Capture::Whole => caps.get(0),
-                Capture::First => caps.get(1),
-                Capture::AnyGroup => caps.iter().skip(1).flatten().next(),
-            };
-            let Some(m) = m else { continue };
-            if m.is_empty() {
-                continue;
-            }
-            if let Some(b) = self.builtin {
-                if !b.confirm(m.as_str()) {
-                    continue;
+        match self {
+            Detector::Builtin(b) => b.scanner()(text, &mut |h: Hit| {
+                if !h.found.is_empty() && b.confirm(text, h.found.clone()) {
+                    out.push(h.found);
                 }
-                if !whole_token(b, text, m.range()) {
-                    continue;
+            }),
+            Detector::Regex(u) => {
+                if u.prefix
+                    .as_ref()
+                    .is_some_and(|f| f.find(text.as_bytes()).is_none())
+                {
+                    return out;
+                }
+                for caps in u.re.captures_iter(text) {
+                    let m = if u.first_group {
+                        caps.get(1)
+                    } else {
+                        caps.get(0)
+                    };
+                    if let Some(m) = m.filter(|m| !m.is_empty()) {
+                        out.push(m.range());
+                    }
                 }
             }
-            out.push(m.range());
         }
         out
     }
+}
+
+/// The literal text every match of `pattern` starts with, read plainly off
+/// its beginning (letters, digits, some punctuation, escaped punctuation),
+/// or `None` where that is not certain: an alternation anywhere, flags,
+/// anchors, a class or group first.
+fn literal_prefix(pattern: &str) -> Option<String> {
+    if pattern.contains('|') {
+        return None;
+    }
+    let mut out = String::new();
+    let mut chars = pattern.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        let lit = if c.is_alphanumeric() || " =:-_@/,;'\"<>!#%&~`".contains(c) {
+            chars.next();
+            c
+        } else if c == '\\' {
+            let mut ahead = chars.clone();
+            ahead.next();
+            match ahead.next() {
+                // `\<` and `\>` are word boundaries, not text.
+                Some(e) if e.is_ascii_punctuation() && !matches!(e, '<' | '>') => {
+                    chars.next();
+                    chars.next();
+                    e
+                }
+                _ => break,
+            }
+        } else {
+            break;
+        };
+        // A quantifier makes the character before it optional or
+        // repeated: it is not a fixed part of the prefix.
+        if matches!(chars.peek(), Some('?' | '*' | '{' | '+')) {
+            if chars.peek() == Some(&'+') {
+                out.push(lit);
+            }
+            break;
+        }
+        out.push(lit);
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// An address is a whole token, not a piece of a longer run: a MAC-like
@@ -473,6 +528,43 @@ mod tests {
             "Bearer authentication.",
         ] {
             assert!(found(Builtin::Bearer, text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn literal_prefixes_are_only_what_every_match_starts_with() {
+        for (pattern, want) in [
+            (r"ssn=(\d{3}-\d{2}-\d{4})", Some("ssn=")),
+            (r"secret[0-9]+", Some("secret")),
+            (r"ab+c", Some("ab")),
+            (r"abc?d", Some("ab")),
+            (r"ab*", Some("a")),
+            (r"ab{0,2}", Some("a")),
+            (r"a\.b\\c", Some("a.b\\c")),
+            (r"x\<y", Some("x")),
+            (r"key: (\w+)", Some("key: ")),
+            (r"foo|bar", None),
+            (r"(?i)token", None),
+            (r"^token", None),
+            (r"\btoken", None),
+            (r"[a-z]+@", None),
+            (r"a?", None),
+        ] {
+            assert_eq!(literal_prefix(pattern).as_deref(), want, "{pattern}");
+        }
+    }
+
+    #[test]
+    fn the_prefix_check_skips_only_strings_without_a_match() {
+        for pattern in [r"ssn=(\d{3}-\d{2}-\d{4})", r"ab+c", r"abc?d", r"k\.v=(\S+)"] {
+            let d = Detector::regex(pattern).unwrap();
+            let plain = regex_lite::Regex::new(pattern).unwrap();
+            for text in [
+                "ssn=123-45-6789", "x ssn=12-3", "abbbc abd abcd", "ac", "k.v=1 kxv=2", "",
+            ] {
+                let want = plain.find_iter(text).count();
+                assert_eq!(d.find(text).len(), want, "{pattern} on {text}");
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! `rs_redact`, a filter that redacts secrets and personal data from
-//! records in linear time: built-in detectors and user regular expressions
-//! (the `regex` crate: no backtracking), applied by rules to chosen fields
+//! records in linear time: hand-written built-in detectors and user regular
+//! expressions (`regex-lite`: no backtracking), applied by rules to chosen fields
 //! or to every string, with a mask, a partial mask, a keyed hash or removal.
 //! Records without a match pass through untouched and unencoded.
 
@@ -9,6 +9,7 @@ pub mod detect;
 pub mod keys;
 mod plugin;
 pub mod rule;
+mod scan;
 pub mod walk;
 
 pub use plugin::{RedactConfig, RedactFilter};

@@ -4,7 +4,7 @@ use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::Writer;
 
 use crate::keys::KeyPolicy;
-use crate::rule::{Rule, Screen};
+use crate::rule::Rule;
 use crate::walk::{rewrite, scan, Removed};
 
 config_struct! {
@@ -35,7 +35,6 @@ config_struct! {
 
 pub struct RedactFilter {
     rules: Vec<Rule>,
-    screen: Screen,
     keys: KeyPolicy,
     /// Removed by the key lists, counted per record and published once
     /// per chunk.
@@ -124,7 +123,6 @@ impl FilterPlugin for RedactFilter {
                 "Fields removed by the key lists: outside an allow list, or on a drop list",
                 &["reason"],
             )?,
-            screen: Screen::new(&rules),
             rules,
             keys,
             removed: Removed::default(),
@@ -139,11 +137,11 @@ impl FilterPlugin for RedactFilter {
                 self.scanned[i] += 1;
             }
         }
-        let (rules, screen, keys) = (&self.rules, &self.screen, &self.keys);
+        let (rules, keys) = (&self.rules, &self.keys);
         let (changed, removed) = (&mut self.changed, &mut self.removed);
-        let body_plan = scan(&ev.body, rules, screen, keys, false, changed, removed);
+        let body_plan = scan(&ev.body, rules, keys, false, changed, removed);
         let meta_plan = ev.metadata.as_ref().map(|m| {
-            let plan = scan(m, rules, screen, keys, true, changed, removed);
+            let plan = scan(m, rules, keys, true, changed, removed);
             (m, plan)
         });
         let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());

@@ -18,8 +18,9 @@ use flb_rs_sdk::msgpack::{Reader, Token};
 use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 
 use crate::action::{redact, Action};
+use crate::detect::Traits;
 use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
-use crate::rule::{Fields, Rule, Screen};
+use crate::rule::{Fields, Rule};
 
 /// What happens to one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,13 +133,12 @@ pub struct Removed {
 pub fn scan(
     root: &MapRef<'_>,
     rules: &[Rule],
-    screen: &Screen,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
     removed: &mut Removed,
 ) -> Plan {
-    match scan_inner(root.raw(), rules, screen, keys, metadata, changed, removed) {
+    match scan_inner(root.raw(), rules, keys, metadata, changed, removed) {
         Ok(plan) => plan,
         Err(e) => {
             log::error!("record unreadable while redacting: {e}");
@@ -150,7 +150,6 @@ pub fn scan(
 fn scan_inner(
     raw: &[u8],
     rules: &[Rule],
-    screen: &Screen,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
@@ -201,7 +200,7 @@ fn scan_inner(
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
-            decide(&v, rules, screen, &active, changed)
+            decide(&v, rules, &active, changed)
         } else if active.is_empty()
             && verdict == Verdict::Keep
             && !wants_descent(rules, &path, metadata)
@@ -216,9 +215,7 @@ fn scan_inner(
                 Token::Scalar(_) if verdict == Verdict::Descend => {
                     Some(removal(keys, true, removed))
                 }
-                Token::Scalar(v) if !active.is_empty() => {
-                    decide(&v, rules, screen, &active, changed)
-                }
+                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, &active, changed),
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
                 // (On the way to an allowed path, only what leads there
@@ -265,7 +262,6 @@ fn removal(keys: &KeyPolicy, not_allowed: bool, removed: &mut Removed) -> Edit {
 fn decide(
     value: &Value<'_>,
     rules: &[Rule],
-    screen: &Screen,
     active: &[usize],
     changed: &mut [u64],
 ) -> Option<Edit> {
@@ -294,7 +290,7 @@ fn decide(
     };
     let detectable = matches!(value, Value::Str(_) | Value::Int(_) | Value::UInt(_));
     let mut text: Option<String> = None;
-    let mut hits: Option<Option<regex::SetMatches>> = None;
+    let mut traits: Option<Traits> = None;
     for &i in active {
         let rule = &rules[i];
         let current = text.as_deref().unwrap_or(&original);
@@ -302,15 +298,12 @@ fn decide(
             None => std::iter::once(0..current.len()).collect(),
             Some(_) if !detectable => continue,
             Some(d) => {
-                // One pass of the set for all rules, taken again after a
-                // rule changed the text.
-                if hits.is_none() {
-                    hits = Some(screen.matches(current));
-                }
-                if let Some(Some(m)) = &hits {
-                    if screen.skips(i, m) {
-                        continue;
-                    }
+                // One pass over the bytes for all rules, taken again after
+                // a rule changed the text: most detectors are ruled out
+                // there and never run.
+                let t = *traits.get_or_insert_with(|| Traits::of(current));
+                if !d.may_match(&t) {
+                    continue;
                 }
                 d.find(current)
             }
@@ -323,7 +316,7 @@ fn decide(
             return Some(Edit::Drop);
         }
         text = Some(redact(current, &ranges, &rule.action));
-        hits = None;
+        traits = None;
     }
     text.map(Edit::Replace)
 }
@@ -400,7 +393,6 @@ mod tests {
         let plan = scan(
             &root,
             rules,
-            &Screen::new(rules),
             &KeyPolicy::default(),
             false,
             &mut changed,

@@ -1,0 +1,649 @@
+//! The built-in detectors, written by hand.
+//!
+//! Each scanner is a single forward pass that looks only at the bytes that
+//! can start or anchor a match (`@` for e-mail, `:` for IPv6, `=` and `:`
+//! for key/value pairs, ...), found with `memchr`, and parses outward from
+//! there; every byte is visited a bounded number of times, so the time is
+//! linear in the text whatever it holds. They find exactly what the
+//! patterns in the comments would find with leftmost-first semantics (the
+//! `regex` crate's), which `tests/detectors_reference.rs` checks against
+//! the `regex` crate on generated text: hand-written so the filter does not
+//! carry a regular-expression engine of 1 MB for eight fixed patterns.
+//!
+//! `\b`, `\s` and "word character" follow Unicode as the patterns would
+//! (`char::is_alphanumeric` or `_`; `char::is_whitespace`); digits are
+//! ASCII `0`-`9` (`[0-9]`, not `\d`).
+
+use std::ops::Range;
+
+use memchr::{memchr2_iter, memchr_iter, memmem};
+
+/// A found candidate: the match (where the search goes on after it) and
+/// the part to replace.
+pub struct Hit {
+    pub found: Range<usize>,
+    pub end: usize,
+}
+
+fn is_word(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// The character before byte `i`.
+fn char_before(text: &str, i: usize) -> Option<char> {
+    match text.as_bytes()[..i].last() {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        _ => text[..i].chars().next_back(),
+    }
+}
+
+/// The character at byte `i`.
+fn char_at(text: &str, i: usize) -> Option<char> {
+    match text.as_bytes().get(i) {
+        Some(&b) if b.is_ascii() => Some(char::from(b)),
+        _ => text.get(i..).and_then(|s| s.chars().next()),
+    }
+}
+
+/// Whether a word character at `i` starts a word (`\b` before it).
+fn word_starts(text: &str, i: usize) -> bool {
+    !char_before(text, i).is_some_and(is_word)
+}
+
+/// Whether a word ends just before `i` (`\b` after a word character).
+fn word_ends(text: &str, i: usize) -> bool {
+    !char_at(text, i).is_some_and(is_word)
+}
+
+/// The byte after the whitespace run starting at `i` (`\s*`).
+fn skip_ws(text: &str, i: usize) -> usize {
+    let rest = &text[i..];
+    i + rest.len() - rest.trim_start().len()
+}
+
+fn digit(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+/// `\b[0-9](?:[ -]?[0-9]){12,18}\b`: 13 to 19 digits, single spaces or dashes
+/// between them, the longest such run that ends a word.
+pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || !word_starts(text, i) {
+            i += 1;
+            continue;
+        }
+        let (mut n, mut j, mut best) = (1, i + 1, None);
+        loop {
+            if n >= 13 && word_ends(text, j) {
+                best = Some(j);
+            }
+            if n == 19 {
+                break;
+            }
+            let k = if matches!(b.get(j), Some(b' ' | b'-')) {
+                j + 1
+            } else {
+                j
+            };
+            if !digit(b, k) {
+                break;
+            }
+            n += 1;
+            j = k + 1;
+        }
+        match best {
+            Some(end) => {
+                hit(Hit { found: i..end, end });
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+fn local_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
+}
+
+/// `\b[A-Za-z0-9._%+-]+@LABEL(?:\.LABEL)*\.[A-Za-z]{2,}\b` where LABEL is
+/// `[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?`.
+pub fn emails(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    for at in memchr_iter(b'@', b) {
+        if at < from {
+            continue;
+        }
+        let mut l = at;
+        while l > from && local_char(b[l - 1]) {
+            l -= 1;
+        }
+        // The leftmost start with a word boundary there.
+        let boundary = |s: usize| {
+            char_before(text, s).is_some_and(is_word) != char_at(text, s).is_some_and(is_word)
+        };
+        let Some(start) = (l..at).find(|&s| boundary(s)) else {
+            continue;
+        };
+        if let Some(end) = domain(text, at + 1) {
+            hit(Hit {
+                found: start..end,
+                end,
+            });
+            from = end;
+        }
+    }
+}
+
+/// The end of `LABEL(?:\.LABEL)*\.[A-Za-z]{2,}\b` at `p`, as many labels as
+/// can be taken first.
+fn domain(text: &str, p: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    // The dots that end a label, in order: a label is a whole run of
+    // letters, digits and dashes, not starting or ending with a dash,
+    // followed by a dot (a shorter one would be followed by more of the
+    // run, which neither `.` nor the end allows).
+    let mut dots: Vec<usize> = Vec::new();
+    let mut q = p;
+    loop {
+        let mut e = q;
+        while e < b.len() && (b[e].is_ascii_alphanumeric() || b[e] == b'-') {
+            e += 1;
+        }
+        let label = e > q && b[q] != b'-' && b[e - 1] != b'-';
+        if !label || b.get(e) != Some(&b'.') {
+            break;
+        }
+        dots.push(e);
+        q = e + 1;
+    }
+    dots.iter().rev().find_map(|&d| {
+        let t = b[d + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .count();
+        (t >= 2 && word_ends(text, d + 1 + t)).then_some(d + 1 + t)
+    })
+}
+
+/// One `25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]` at `i`: the whole digit run (a
+/// shorter one would be followed by a digit, which neither `.` nor `\b`
+/// allows), 0 to 255, no leading zero.
+fn octet(b: &[u8], i: usize) -> Option<usize> {
+    let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 || n > 3 || (n > 1 && b[i] == b'0') {
+        return None;
+    }
+    let v = b[i..i + n]
+        .iter()
+        .fold(0u32, |v, &c| v * 10 + u32::from(c - b'0'));
+    (v <= 255).then_some(i + n)
+}
+
+/// `\bOCTET(?:\.OCTET){3}\b`.
+pub fn ipv4s(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || !word_starts(text, i) {
+            i += 1;
+            continue;
+        }
+        let mut q = Some(i);
+        for _ in 0..3 {
+            q = q
+                .and_then(|q| octet(b, q))
+                .filter(|&e| b.get(e) == Some(&b'.'))
+                .map(|e| e + 1);
+        }
+        match q.and_then(|q| octet(b, q)).filter(|&e| word_ends(text, e)) {
+            Some(end) => {
+                hit(Hit { found: i..end, end });
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+/// `[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:%[0-9A-Za-z]+)?`, found
+/// from its colons.
+pub fn ipv6s(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    for c in memchr_iter(b':', b) {
+        if c < from {
+            continue;
+        }
+        // The leftmost start: up to four hex digits before the colon (from
+        // further left, a longer hex run would not reach it).
+        let mut start = c;
+        while start > from && c - start < 4 && b[start - 1].is_ascii_hexdigit() {
+            start -= 1;
+        }
+        // The groups after it, greedy: the same whatever the start.
+        let (mut q, mut groups) = (c, 0);
+        while groups < 7 && b.get(q) == Some(&b':') {
+            q += 1;
+            let mut h = 0;
+            while h < 4 && b.get(q).is_some_and(u8::is_ascii_hexdigit) {
+                q += 1;
+                h += 1;
+            }
+            groups += 1;
+        }
+        if groups < 2 {
+            continue;
+        }
+        if b.get(q) == Some(&b'%') {
+            let zone = b[q + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .count();
+            if zone > 0 {
+                q += 1 + zone;
+            }
+        }
+        hit(Hit {
+            found: start..q,
+            end: q,
+        });
+        from = q;
+    }
+}
+
+fn base64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+/// `\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`.
+pub fn jwts(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let run = |i: usize| b[i..].iter().take_while(|&&c| base64url(c)).count();
+    let part = |i: usize| -> Option<usize> {
+        let n = run(i);
+        (b[i..].starts_with(b"eyJ") && n > 3 && b.get(i + n) == Some(&b'.')).then_some(i + n + 1)
+    };
+    let mut from = 0;
+    for i in memmem::find_iter(b, b"eyJ") {
+        if i < from || !word_starts(text, i) {
+            continue;
+        }
+        if let Some(sig) = part(i).and_then(part) {
+            let end = sig + run(sig);
+            hit(Hit { found: i..end, end });
+            from = end;
+        }
+    }
+}
+
+/// `\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b`.
+pub fn aws_key_ids(text: &str, hit: &mut dyn FnMut(Hit)) {
+    const PREFIXES: [&[u8]; 8] = [
+        b"AKIA", b"ASIA", b"AGPA", b"AIDA", b"AROA", b"AIPA", b"ANPA", b"ANVA",
+    ];
+    let b = text.as_bytes();
+    let upper_digit = |c: &u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let mut from = 0;
+    for i in memchr_iter(b'A', b) {
+        if i < from || b.len() - i < 20 || !word_starts(text, i) {
+            continue;
+        }
+        let key = &b[i..i + 20];
+        let prefix = PREFIXES.contains(&&key[..4]) || key.starts_with(b"A3T");
+        if prefix && key.iter().all(upper_digit) && word_ends(text, i + 20) {
+            hit(Hit {
+                found: i..i + 20,
+                end: i + 20,
+            });
+            from = i + 20;
+        }
+    }
+}
+
+fn token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+}
+
+fn starts_with_ci(b: &[u8], i: usize, word: &[u8]) -> bool {
+    b.get(i..i + word.len())
+        .is_some_and(|s| s.eq_ignore_ascii_case(word))
+}
+
+/// `\\?["']` at `i`: its length, or 0.
+fn quote(b: &[u8], i: usize) -> usize {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(b'\\'), Some(b'"' | b'\'')) => 2,
+        (Some(b'"' | b'\''), _) => 1,
+        _ => 0,
+    }
+}
+
+/// The bearer detector, two branches, leftmost first:
+///
+/// ```text
+/// (?i:\bauthorization)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?i:bearer)\s+([A-Za-z0-9\-._~+/]+=*)
+/// (?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)
+/// ```
+pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    // Candidate starts, in order: `authorization` found from its `z`,
+    // `bearer` from its `b`.
+    let mut auth = memchr2_iter(b'z', b'Z', b)
+        .filter_map(|z| z.checked_sub(7))
+        .filter(|&i| starts_with_ci(b, i, b"authorization"))
+        .peekable();
+    let mut bearer = memchr2_iter(b'b', b'B', b)
+        .filter(|&i| starts_with_ci(b, i, b"bearer"))
+        .peekable();
+    let mut from = 0;
+    loop {
+        let (i, is_auth) = match (auth.peek(), bearer.peek()) {
+            (Some(&a), Some(&r)) if a < r => (a, true),
+            (Some(&a), None) => (a, true),
+            (_, Some(&r)) => (r, false),
+            (None, None) => return,
+        };
+        if is_auth {
+            auth.next();
+        } else {
+            bearer.next();
+        }
+        if i < from {
+            continue;
+        }
+        let found = if is_auth {
+            authorization_token(text, i)
+        } else {
+            let at_start = from == 0 && text[..i].trim_start().is_empty();
+            let exact = matches!(&b[i..i + 6], b"Bearer" | b"BEARER") && word_starts(text, i);
+            (at_start || exact)
+                .then(|| looks_like_token(text, i + 6))
+                .flatten()
+        };
+        if let Some(found) = found {
+            let end = found.end;
+            hit(Hit { found, end });
+            from = end;
+        }
+    }
+}
+
+/// The first branch at `i` (`authorization` there): the token.
+fn authorization_token(text: &str, i: usize) -> Option<Range<usize>> {
+    let b = text.as_bytes();
+    if !word_starts(text, i) {
+        return None;
+    }
+    let mut q = i + "authorization".len();
+    q = skip_ws(text, q + quote(b, q));
+    if !matches!(b.get(q), Some(b':' | b'=')) {
+        return None;
+    }
+    q = skip_ws(text, q + 1);
+    q += quote(b, q);
+    if !starts_with_ci(b, q, b"bearer") {
+        return None;
+    }
+    let t = skip_ws(text, q + 6);
+    if t == q + 6 {
+        return None;
+    }
+    let n = b[t..].iter().take_while(|&&c| token_char(c)).count();
+    (n > 0).then(|| t..equals_after(b, t + n))
+}
+
+/// The second branch's token after `bearer` ends at `q`.
+fn looks_like_token(text: &str, q: usize) -> Option<Range<usize>> {
+    let b = text.as_bytes();
+    let t = skip_ws(text, q);
+    if t == q {
+        return None;
+    }
+    let n = b[t..].iter().take_while(|&&c| token_char(c)).count();
+    let run = &b[t..t + n];
+    if run
+        .iter()
+        .any(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'~' | b'+' | b'/'))
+    {
+        return Some(t..equals_after(b, t + n));
+    }
+    let letters = b[t..]
+        .iter()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count();
+    (letters >= 16).then(|| t..equals_after(b, t + letters))
+}
+
+/// The end of the `=*` at `i`.
+fn equals_after(b: &[u8], i: usize) -> usize {
+    i + b[i..].iter().take_while(|&&c| c == b'=').count()
+}
+
+fn key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
+}
+
+/// Whether a whole key names a secret: a key word in any case, alone or
+/// after `_`, `.` or `-`; or a camel-case key word after a lower-case
+/// letter or digit.
+///
+/// ```text
+/// (?:[A-Za-z0-9_.-]*[_.-])?(?i:password|passwd|passphrase|pwd|secret|token|api[_.-]?key|private[_.-]?key|access[_.-]?key|secret[_.-]?key)
+/// [A-Za-z0-9_.-]*[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|Token|ApiKey|PrivateKey|AccessKey|SecretKey)
+/// ```
+pub fn secret_key(key: &[u8]) -> bool {
+    const WORDS: [&[u8]; 6] = [
+        b"password",
+        b"passwd",
+        b"passphrase",
+        b"pwd",
+        b"secret",
+        b"token",
+    ];
+    const KEYED: [&[u8]; 4] = [b"api", b"private", b"access", b"secret"];
+    const CAMEL: [&[u8]; 10] = [
+        b"Password",
+        b"Passwd",
+        b"Passphrase",
+        b"Pwd",
+        b"Secret",
+        b"Token",
+        b"ApiKey",
+        b"PrivateKey",
+        b"AccessKey",
+        b"SecretKey",
+    ];
+    let ends_word = |len: usize| {
+        key.len() == len
+            || (key.len() > len && matches!(key[key.len() - len - 1], b'_' | b'.' | b'-'))
+    };
+    let ends_ci =
+        |w: &[u8]| key.len() >= w.len() && key[key.len() - w.len()..].eq_ignore_ascii_case(w);
+    if WORDS.iter().any(|w| ends_ci(w) && ends_word(w.len())) {
+        return true;
+    }
+    // `api[_.-]?key` and its siblings.
+    if ends_ci(b"key") {
+        let stem = &key[..key.len() - 3];
+        let (stem, sep) = match stem.last() {
+            Some(b'_' | b'.' | b'-') => (&stem[..stem.len() - 1], 1),
+            _ => (stem, 0),
+        };
+        let found = KEYED.iter().any(|w| {
+            stem.len() >= w.len()
+                && stem[stem.len() - w.len()..].eq_ignore_ascii_case(w)
+                && ends_word(w.len() + sep + 3)
+        });
+        if found {
+            return true;
+        }
+    }
+    CAMEL.iter().any(|w| {
+        key.len() > w.len()
+            && key.ends_with(w)
+            && matches!(key[key.len() - w.len() - 1], b'a'..=b'z' | b'0'..=b'9')
+    })
+}
+
+/// The password detector: a secret key's value, or a URL's password.
+///
+/// ```text
+/// (?:^|[^A-Za-z0-9_.-])KEY(?:\\?["'])?
+///   (?:\s*[:=]\s*(?:\\"((?:[^"\\]|\\[^"])*)\\"|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')
+///    |(?:=|\s*:\s*)([^\s"',;&}\\][^\s"',;&}]*))
+/// |://[^/\s:@]+:([^/\s@]+)@
+/// ```
+///
+/// Every match has a `=` or `:` after the key (past quotes and spaces), or
+/// is a `://`: the scan goes from one of those to the next, looking back
+/// for the key.
+pub fn password_values(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    let mut from = 0;
+    for k in memchr2_iter(b'=', b':', b) {
+        if k < from {
+            continue;
+        }
+        if let Some(h) = key_value(text, k, from) {
+            from = h.end;
+            if !h.found.is_empty() {
+                hit(h);
+            }
+            continue;
+        }
+        if b[k..].starts_with(b"://") {
+            if let Some(h) = url_password(text, k) {
+                from = h.end;
+                hit(h);
+            }
+        }
+    }
+}
+
+/// The key/value match whose separator is at `k`, if its key names a
+/// secret and starts after `from`.
+fn key_value(text: &str, k: usize, from: usize) -> Option<Hit> {
+    let b = text.as_bytes();
+    // Back from the separator: spaces, an optional quote (maybe escaped),
+    // the key.
+    let mut j = text[..k].trim_end().len();
+    if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
+        j -= 1;
+        if j > 0 && b[j - 1] == b'\\' {
+            j -= 1;
+        }
+    }
+    let key_end = j;
+    while j > 0 && key_char(b[j - 1]) {
+        j -= 1;
+    }
+    let key_start = j;
+    if key_start == key_end || !secret_key(&b[key_start..key_end]) {
+        return None;
+    }
+    // Where the match starts: at the character before the key.
+    let start = char_before(text, key_start).map_or(0, |c| key_start - c.len_utf8());
+    if start < from {
+        return None;
+    }
+    let q = quote(b, key_end);
+    value_at(text, key_end + q).or_else(|| if q > 0 { value_at(text, key_end) } else { None })
+}
+
+/// The value part after the key (and its quote, if taken) at `p`.
+fn value_at(text: &str, p: usize) -> Option<Hit> {
+    let b = text.as_bytes();
+    // A quoted value after `=` or `:`, spaces around.
+    let s = skip_ws(text, p);
+    if matches!(b.get(s), Some(b':' | b'=')) {
+        let v = skip_ws(text, s + 1);
+        let quoted = match (b.get(v), b.get(v + 1)) {
+            (Some(b'\\'), Some(b'"')) => escaped_quoted(text, v + 2),
+            (Some(&q @ (b'"' | b'\'')), _) => quoted(text, v + 1, q),
+            _ => None,
+        };
+        if quoted.is_some() {
+            return quoted;
+        }
+    }
+    // A bare value, straight after `=`, or after `:` and spaces.
+    let v = if b.get(p) == Some(&b'=') {
+        p + 1
+    } else if b.get(s) == Some(&b':') {
+        skip_ws(text, s + 1)
+    } else {
+        return None;
+    };
+    let stop = |c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | ';' | '&' | '}');
+    let first = char_at(text, v)?;
+    if stop(first) || first == '\\' {
+        return None;
+    }
+    let end = text[v..].find(stop).map_or(text.len(), |n| v + n);
+    Some(Hit { found: v..end, end })
+}
+
+/// `((?:[^"\\]|\\[^"])*)\\"` from `i`.
+fn escaped_quoted(text: &str, i: usize) -> Option<Hit> {
+    let b = text.as_bytes();
+    let mut k = i;
+    loop {
+        match b.get(k)? {
+            b'"' => return None,
+            b'\\' => match char_at(text, k + 1)? {
+                '"' => {
+                    return Some(Hit {
+                        found: i..k,
+                        end: k + 2,
+                    })
+                }
+                c => k += 1 + c.len_utf8(),
+            },
+            _ => k += 1,
+        }
+    }
+}
+
+/// `((?:[^Q\\]|\\.)*)Q` from `i`, for the quote `Q`.
+fn quoted(text: &str, i: usize, q: u8) -> Option<Hit> {
+    let b = text.as_bytes();
+    let mut k = i;
+    loop {
+        match *b.get(k)? {
+            c if c == q => {
+                return Some(Hit {
+                    found: i..k,
+                    end: k + 1,
+                })
+            }
+            b'\\' => match char_at(text, k + 1)? {
+                '\n' => return None,
+                c => k += 1 + c.len_utf8(),
+            },
+            _ => k += 1,
+        }
+    }
+}
+
+/// `://[^/\s:@]+:([^/\s@]+)@` at `k`.
+fn url_password(text: &str, k: usize) -> Option<Hit> {
+    let b = text.as_bytes();
+    let run = |i: usize, stop: &[char]| {
+        text[i..]
+            .find(|c: char| c.is_whitespace() || stop.contains(&c))
+            .map_or(text.len(), |n| i + n)
+    };
+    let colon = run(k + 3, &['/', ':', '@']);
+    if colon == k + 3 || b.get(colon) != Some(&b':') {
+        return None;
+    }
+    let at = run(colon + 1, &['/', '@']);
+    (at > colon + 1 && b.get(at) == Some(&b'@')).then(|| Hit {
+        found: colon + 1..at,
+        end: at + 1,
+    })
+}
