@@ -16,7 +16,7 @@
 use std::sync::OnceLock;
 
 use flb_rs_redact::keys::KeyPolicy;
-use flb_rs_redact::rule::Rule;
+use flb_rs_redact::rule::{Rule, RuleSet};
 use flb_rs_redact::walk::{rewrite, scan, Removed};
 use flb_rs_sdk::{Events, MapRef, Value, Writer};
 use libfuzzer_sys::fuzz_target;
@@ -51,13 +51,15 @@ fn keys() -> &'static KeyPolicy {
     })
 }
 
-fn rules() -> &'static [Rule] {
-    static R: OnceLock<Vec<Rule>> = OnceLock::new();
+fn rules() -> &'static RuleSet {
+    static R: OnceLock<RuleSet> = OnceLock::new();
     R.get_or_init(|| {
-        RULES
-            .iter()
-            .map(|l| Rule::parse(l, Some("fuzz-key")).unwrap())
-            .collect()
+        RuleSet::new(
+            RULES
+                .iter()
+                .map(|l| Rule::parse(l, Some("fuzz-key")).unwrap())
+                .collect(),
+        )
     })
 }
 

@@ -4,7 +4,7 @@ use flb_rs_sdk::prelude::*;
 use flb_rs_sdk::Writer;
 
 use crate::keys::KeyPolicy;
-use crate::rule::Rule;
+use crate::rule::{Rule, RuleSet};
 use crate::walk::{rewrite, scan, Removed};
 
 config_struct! {
@@ -34,7 +34,7 @@ config_struct! {
 }
 
 pub struct RedactFilter {
-    rules: Vec<Rule>,
+    rules: RuleSet,
     keys: KeyPolicy,
     /// Removed by the key lists, counted per record and published once
     /// per chunk.
@@ -123,7 +123,7 @@ impl FilterPlugin for RedactFilter {
                 "Fields removed by the key lists: outside an allow list, or on a drop list",
                 &["reason"],
             )?,
-            rules,
+            rules: RuleSet::new(rules),
             keys,
             removed: Removed::default(),
             body: Writer::new(),

@@ -25,6 +25,54 @@ pub enum Fields {
     Paths(Vec<Vec<Step>>),
 }
 
+/// The rules of a filter, in order, sorted out once for the walk: per
+/// scope (body, metadata), the rules over every field and the rules over
+/// named paths. At a path no rule names (nearly every value), exactly the
+/// first apply, found without matching any path.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    everywhere: [Vec<usize>; 2],
+    named: [Vec<usize>; 2],
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>) -> RuleSet {
+        let pick = |metadata: bool, all: bool| -> Vec<usize> {
+            (0..rules.len())
+                .filter(|&i| {
+                    let r = &rules[i];
+                    (if metadata { r.metadata } else { r.body }) && (r.fields == Fields::All) == all
+                })
+                .collect()
+        };
+        RuleSet {
+            everywhere: [pick(false, true), pick(true, true)],
+            named: [pick(false, false), pick(true, false)],
+            rules,
+        }
+    }
+
+    /// The rules over every field in the body (`metadata` false) or the
+    /// metadata, in order.
+    pub fn everywhere(&self, metadata: bool) -> &[usize] {
+        &self.everywhere[usize::from(metadata)]
+    }
+
+    /// The rules over named paths in the body or the metadata, in order.
+    pub fn named(&self, metadata: bool) -> &[usize] {
+        &self.named[usize::from(metadata)]
+    }
+}
+
+impl std::ops::Deref for RuleSet {
+    type Target = [Rule];
+
+    fn deref(&self) -> &[Rule] {
+        &self.rules
+    }
+}
+
 /// A parsed, compiled rule.
 #[derive(Debug, Clone)]
 pub struct Rule {

@@ -16,7 +16,7 @@
 
 use std::ops::Range;
 
-use memchr::{memchr2_iter, memchr_iter, memmem};
+use memchr::{memchr2_iter, memchr_iter};
 
 /// A found candidate: the match (where the search goes on after it) and
 /// the part to replace.
@@ -25,11 +25,13 @@ pub struct Hit {
     pub end: usize,
 }
 
+#[inline]
 fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
 /// The character before byte `i`.
+#[inline]
 fn char_before(text: &str, i: usize) -> Option<char> {
     match text.as_bytes()[..i].last() {
         Some(&b) if b.is_ascii() => Some(char::from(b)),
@@ -38,6 +40,7 @@ fn char_before(text: &str, i: usize) -> Option<char> {
 }
 
 /// The character at byte `i`.
+#[inline]
 fn char_at(text: &str, i: usize) -> Option<char> {
     match text.as_bytes().get(i) {
         Some(&b) if b.is_ascii() => Some(char::from(b)),
@@ -46,64 +49,168 @@ fn char_at(text: &str, i: usize) -> Option<char> {
 }
 
 /// Whether a word character at `i` starts a word (`\b` before it).
+#[inline]
 fn word_starts(text: &str, i: usize) -> bool {
-    !char_before(text, i).is_some_and(is_word)
+    !word_before(text, i)
 }
 
 /// Whether a word ends just before `i` (`\b` after a word character).
+#[inline]
 fn word_ends(text: &str, i: usize) -> bool {
     !char_at(text, i).is_some_and(is_word)
 }
 
 /// The byte after the whitespace run starting at `i` (`\s*`).
+#[inline]
 fn skip_ws(text: &str, i: usize) -> usize {
     let rest = &text[i..];
     i + rest.len() - rest.trim_start().len()
 }
 
+#[inline]
 fn digit(b: &[u8], i: usize) -> bool {
     b.get(i).is_some_and(u8::is_ascii_digit)
 }
 
-/// `\b[0-9](?:[ -]?[0-9]){12,18}\b`: 13 to 19 digits, single spaces or dashes
-/// between them, the longest such run that ends a word.
-pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
+/// Whether the character before byte `i` is a word character: a byte
+/// test for ASCII, a decode only after a non-ASCII byte.
+#[inline]
+fn word_before(text: &str, i: usize) -> bool {
+    match text.as_bytes()[..i].last() {
+        None => false,
+        Some(&b) if b.is_ascii() => b.is_ascii_alphanumeric() || b == b'_',
+        Some(_) => char_before(text, i).is_some_and(is_word),
+    }
+}
+
+/// The first ASCII digit at or after `i`, eight bytes at a time (SWAR):
+/// most of a log line is not digits, and this runs for every string.
+fn next_digit(b: &[u8], mut i: usize) -> Option<usize> {
+    const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(word);
+        // Per byte, without carries between bytes (the top bit is masked
+        // off first): its top bit set when the byte is 0x30..=0x39.
+        let y = x & LOW;
+        let at_least_0 = y.wrapping_add(0x5050_5050_5050_5050);
+        let above_9 = y.wrapping_add(0x4646_4646_4646_4646);
+        let digits = at_least_0 & !above_9 & !x & HIGH;
+        if digits != 0 {
+            return Some(i + digits.trailing_zeros() as usize / 8);
+        }
+        i += 8;
+    }
+    (i..b.len()).find(|&k| b[k].is_ascii_digit())
+}
+
+#[inline]
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// The digits at word starts (`\b[0-9]`), in order: each may begin a
+/// card number or an IPv4 address. `parse` returns the end of a match
+/// there, where the search goes on.
+fn at_digit_word_starts(text: &str, mut parse: impl FnMut(usize) -> Option<usize>) {
     let b = text.as_bytes();
     let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() || !word_starts(text, i) {
-            i += 1;
-            continue;
-        }
-        let (mut n, mut j, mut best) = (1, i + 1, None);
-        loop {
-            if n >= 13 && word_ends(text, j) {
-                best = Some(j);
-            }
-            if n == 19 {
-                break;
-            }
-            let k = if matches!(b.get(j), Some(b' ' | b'-')) {
-                j + 1
-            } else {
-                j
-            };
-            if !digit(b, k) {
-                break;
-            }
-            n += 1;
-            j = k + 1;
-        }
-        match best {
-            Some(end) => {
-                hit(Hit { found: i..end, end });
+    while let Some(d) = next_digit(b, i) {
+        if !word_before(text, d) {
+            if let Some(end) = parse(d) {
                 i = end;
+                continue;
             }
-            None => i += 1,
+        }
+        // Past the rest of this run of word bytes: no digit in it starts
+        // a word.
+        i = d + 1;
+        while i < b.len() && word_byte(b[i]) {
+            i += 1;
         }
     }
 }
 
+/// Payment card numbers: 13 to 19 digits at a word start and a word end,
+/// either one run of digits, or groups joined by single spaces or single
+/// dashes (one kind throughout) whose first group has four digits
+/// (4-4-4-4, 4-6-5, 4-4-4-4-3, ...). From each start, the longest such
+/// number that passes the Luhn check is taken (`4111 1111 1111 1111 12/27`
+/// is a card and an expiry date); a start where none passes is left for
+/// the next group (`12 4111 1111 1111 1111`, `2026 4111 ...`). So a UUID
+/// (8-4-4-4-12) and a run of more than 19 digits are not cards. Candidates
+/// go to `hit` only when they pass the Luhn check.
+pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
+    let b = text.as_bytes();
+    // Every card lies in a stretch of digits, spaces and dashes with 13
+    // digits or more: one branch-free pass rules out most strings with
+    // many digits (times, UUIDs, counters) before any parsing.
+    let mut run = 0u32;
+    let mut longest = 0u32;
+    for &c in b {
+        let digit = u32::from(c.is_ascii_digit());
+        let joins = u32::from(digit == 1 || c == b' ' || c == b'-');
+        run = (run + digit) * joins;
+        longest = longest.max(run);
+    }
+    if longest < 13 {
+        return;
+    }
+    let run = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+    at_digit_word_starts(text, |i| {
+        let first = run(i);
+        let mut end = i + first;
+        let mut best = None;
+        let mut digits = first;
+        if (13..=19).contains(&first) && word_ends(text, end) && luhn(&b[i..end]) {
+            best = Some(end);
+        }
+        if first == 4 {
+            let sep = *b.get(end)?;
+            while matches!(sep, b' ' | b'-') && b.get(end) == Some(&sep) && digit(b, end + 1) {
+                let n = run(end + 1);
+                digits += n;
+                if digits > 19 {
+                    break;
+                }
+                end += 1 + n;
+                if digits >= 13 && word_ends(text, end) && luhn(&b[i..end]) {
+                    best = Some(end);
+                }
+            }
+        }
+        let end = best?;
+        hit(Hit { found: i..end, end });
+        Some(end)
+    });
+}
+
+/// The Luhn check over the ASCII digits of `s`.
+pub fn luhn(s: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in s
+        .iter()
+        .rev()
+        .filter(|c| c.is_ascii_digit())
+        .map(|c| u32::from(c - b'0'))
+        .enumerate()
+    {
+        sum += if i % 2 == 1 {
+            if d * 2 > 9 {
+                d * 2 - 9
+            } else {
+                d * 2
+            }
+        } else {
+            d
+        };
+    }
+    sum % 10 == 0
+}
+
+#[inline]
 fn local_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'%' | b'+' | b'-')
 }
@@ -172,6 +279,7 @@ fn domain(text: &str, p: usize) -> Option<usize> {
 /// One `25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]` at `i`: the whole digit run (a
 /// shorter one would be followed by a digit, which neither `.` nor `\b`
 /// allows), 0 to 255, no leading zero.
+#[inline]
 fn octet(b: &[u8], i: usize) -> Option<usize> {
     let n = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
     if n == 0 || n > 3 || (n > 1 && b[i] == b'0') {
@@ -183,28 +291,35 @@ fn octet(b: &[u8], i: usize) -> Option<usize> {
     (v <= 255).then_some(i + n)
 }
 
-/// `\bOCTET(?:\.OCTET){3}\b`.
+/// `\bOCTET(?:\.OCTET){3}\b`, found from its first dot: the octet before
+/// it is the whole digit run there, which must start a word.
 pub fn ipv4s(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() || !word_starts(text, i) {
-            i += 1;
+    let mut from = 0;
+    for dot in memchr_iter(b'.', b) {
+        if dot < from {
             continue;
         }
-        let mut q = Some(i);
-        for _ in 0..3 {
-            q = q
-                .and_then(|q| octet(b, q))
-                .filter(|&e| b.get(e) == Some(&b'.'))
-                .map(|e| e + 1);
+        let n = b[..dot]
+            .iter()
+            .rev()
+            .take(4)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        let i = dot - n;
+        if n == 0 || n > 3 || i < from || word_before(text, i) {
+            continue;
         }
-        match q.and_then(|q| octet(b, q)).filter(|&e| word_ends(text, e)) {
-            Some(end) => {
-                hit(Hit { found: i..end, end });
-                i = end;
+        let parsed = (|| {
+            let mut q = i;
+            for _ in 0..3 {
+                q = octet(b, q).filter(|&e| b.get(e) == Some(&b'.'))? + 1;
             }
-            None => i += 1,
+            octet(b, q).filter(|&e| word_ends(text, e))
+        })();
+        if let Some(end) = parsed {
+            hit(Hit { found: i..end, end });
+            from = end;
         }
     }
 }
@@ -255,6 +370,7 @@ pub fn ipv6s(text: &str, hit: &mut dyn FnMut(Hit)) {
     }
 }
 
+#[inline]
 fn base64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
 }
@@ -268,8 +384,10 @@ pub fn jwts(text: &str, hit: &mut dyn FnMut(Hit)) {
         (b[i..].starts_with(b"eyJ") && n > 3 && b.get(i + n) == Some(&b'.')).then_some(i + n + 1)
     };
     let mut from = 0;
-    for i in memmem::find_iter(b, b"eyJ") {
-        if i < from || !word_starts(text, i) {
+    // From each `J` (rare in text), the `eyJ` it may end.
+    for j in memchr_iter(b'J', b) {
+        let Some(i) = j.checked_sub(2) else { continue };
+        if i < from || &b[i..j] != b"ey" || !word_starts(text, i) {
             continue;
         }
         if let Some(sig) = part(i).and_then(part) {
@@ -304,16 +422,19 @@ pub fn aws_key_ids(text: &str, hit: &mut dyn FnMut(Hit)) {
     }
 }
 
+#[inline]
 fn token_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
 }
 
+#[inline]
 fn starts_with_ci(b: &[u8], i: usize, word: &[u8]) -> bool {
     b.get(i..i + word.len())
         .is_some_and(|s| s.eq_ignore_ascii_case(word))
 }
 
 /// `\\?["']` at `i`: its length, or 0.
+#[inline]
 fn quote(b: &[u8], i: usize) -> usize {
     match (b.get(i), b.get(i + 1)) {
         (Some(b'\\'), Some(b'"' | b'\'')) => 2,
@@ -423,6 +544,7 @@ fn equals_after(b: &[u8], i: usize) -> usize {
     i + b[i..].iter().take_while(|&&c| c == b'=').count()
 }
 
+#[inline]
 fn key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
@@ -457,6 +579,13 @@ pub fn secret_key(key: &[u8]) -> bool {
         b"AccessKey",
         b"SecretKey",
     ];
+    // Every key word ends in one of these letters.
+    if !key
+        .last()
+        .is_some_and(|&c| matches!(c | 0x20, b'd' | b'e' | b't' | b'n' | b'y'))
+    {
+        return false;
+    }
     let ends_word = |len: usize| {
         key.len() == len
             || (key.len() > len && matches!(key[key.len() - len - 1], b'_' | b'.' | b'-'))

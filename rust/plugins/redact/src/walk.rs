@@ -20,7 +20,7 @@ use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 use crate::action::{redact, Action};
 use crate::detect::Traits;
 use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
-use crate::rule::{Fields, Rule};
+use crate::rule::{Fields, Rule, RuleSet};
 
 /// What happens to one value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,7 +132,7 @@ pub struct Removed {
 /// is changed (the counts of what was decided before the failure stay).
 pub fn scan(
     root: &MapRef<'_>,
-    rules: &[Rule],
+    rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
@@ -149,7 +149,7 @@ pub fn scan(
 
 fn scan_inner(
     raw: &[u8],
-    rules: &[Rule],
+    rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
     changed: &mut [u64],
@@ -162,7 +162,9 @@ fn scan_inner(
     };
     let mut frames = vec![Frame::new(0, true, n)];
     let mut path: Vec<PathStep<'_>> = Vec::new();
-    let mut active: Vec<usize> = Vec::with_capacity(rules.len());
+    // The active rules where some rule names the path (allocated only
+    // there).
+    let mut merged: Vec<usize> = Vec::new();
     while let Some(top) = frames.last_mut() {
         if top.left == 0 {
             let done = frames.pop().expect("a frame is on the stack");
@@ -186,9 +188,18 @@ fn scan_inner(
         } else {
             PathStep::Index(at.1 as usize)
         });
-        active.clear();
-        active.extend((0..rules.len()).filter(|&i| applies(&rules[i], &path, metadata)));
-        let whole = active.iter().any(|&i| rules[i].find.is_none());
+        let named_here = rules
+            .named(metadata)
+            .iter()
+            .any(|&i| applies(&rules[i], &path, metadata));
+        let active: &[usize] = if named_here {
+            merged.clear();
+            merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], &path, metadata)));
+            &merged
+        } else {
+            rules.everywhere(metadata)
+        };
+        let whole = named_here && active.iter().any(|&i| rules[i].find.is_none());
         let verdict = if keys.is_active() {
             keys.verdict(&path, metadata)
         } else {
@@ -200,7 +211,7 @@ fn scan_inner(
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
-            decide(&v, rules, &active, changed)
+            decide(&v, rules, active, changed)
         } else if active.is_empty()
             && verdict == Verdict::Keep
             && !wants_descent(rules, &path, metadata)
@@ -215,7 +226,7 @@ fn scan_inner(
                 Token::Scalar(_) if verdict == Verdict::Descend => {
                     Some(removal(keys, true, removed))
                 }
-                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, &active, changed),
+                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, active, changed),
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
                 // (On the way to an allowed path, only what leads there
@@ -258,6 +269,24 @@ fn removal(keys: &KeyPolicy, not_allowed: bool, removed: &mut Removed) -> Edit {
     }
 }
 
+/// `n` in decimal, written into `buf` (no allocation per integer).
+fn decimal(buf: &mut [u8; 21], mut n: u64, negative: bool) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if negative {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
 /// Applies the active rules, in order, to one value.
 fn decide(
     value: &Value<'_>,
@@ -277,10 +306,23 @@ fn decide(
             ),
         });
     }
+    // An integer of fewer than 13 digits holds nothing a detector finds
+    // (only a card number is digits alone); most integers are that.
+    let detectable = match value {
+        Value::Str(_) => true,
+        Value::Int(n) => n.unsigned_abs() >= 1_000_000_000_000,
+        Value::UInt(n) => *n >= 1_000_000_000_000,
+        _ => false,
+    };
+    // Only detectors here, and nothing for them: no text is made.
+    if !detectable && active.iter().all(|&i| rules[i].find.is_some()) {
+        return None;
+    }
+    let mut digits = [0u8; 21];
     let original: Cow<'_, str> = match value {
         Value::Str(s) => s.to_str_lossy(),
-        Value::Int(n) => n.to_string().into(),
-        Value::UInt(n) => n.to_string().into(),
+        Value::Int(n) => decimal(&mut digits, n.unsigned_abs(), *n < 0).into(),
+        Value::UInt(n) => decimal(&mut digits, *n, false).into(),
         // Floats, booleans, nil, binary: only a whole-value rule changes them.
         Value::F32(f) => f.to_string().into(),
         Value::F64(f) => f.to_string().into(),
@@ -288,7 +330,6 @@ fn decide(
         Value::Nil => "null".into(),
         Value::Bin(_) | Value::Ext(..) | Value::Map(_) | Value::Array(_) => "".into(),
     };
-    let detectable = matches!(value, Value::Str(_) | Value::Int(_) | Value::UInt(_));
     let mut text: Option<String> = None;
     let mut traits: Option<Traits> = None;
     for &i in active {
@@ -385,6 +426,7 @@ mod tests {
 
     /// Scans and rewrites the encoded map `bytes`: (output, changed per rule).
     fn apply(rules: &[Rule], bytes: &[u8]) -> (Vec<u8>, Vec<u64>) {
+        let rules = &RuleSet::new(rules.to_vec());
         let Value::Map(root) = Value::from_slice(bytes).unwrap() else {
             panic!("not a map")
         };
@@ -418,6 +460,18 @@ mod tests {
         let (out, changed) = apply(&rules, &w.into_bytes());
         let v = Value::from_slice(&out).expect("valid msgpack out");
         (json::to_string(&v).unwrap(), changed)
+    }
+
+    #[test]
+    fn integers_are_written_in_decimal_without_allocating() {
+        let mut buf = [0u8; 21];
+        assert_eq!(decimal(&mut buf, 0, false), "0");
+        assert_eq!(decimal(&mut buf, 415, false), "415");
+        assert_eq!(decimal(&mut buf, u64::MAX, false), u64::MAX.to_string());
+        assert_eq!(
+            decimal(&mut buf, i64::MIN.unsigned_abs(), true),
+            i64::MIN.to_string()
+        );
     }
 
     #[test]

@@ -16,7 +16,11 @@ use regex::Regex;
 /// group that took part) rather than the whole match.
 fn reference(b: Builtin) -> (&'static str, bool) {
     match b {
-        Builtin::Card => (r"\b[0-9](?:[ -]?[0-9]){12,18}\b", false),
+        // Not a pattern alone: see `cards_by_brute_force`.
+        Builtin::Card => (
+            r"^(?:[0-9]{13,19}|[0-9]{4}(?: [0-9]+)+|[0-9]{4}(?:-[0-9]+)+)$",
+            false,
+        ),
         Builtin::Email => (
             r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b",
             false,
@@ -71,6 +75,9 @@ const ALL: [Builtin; 8] = [
 ];
 
 fn by_reference(b: Builtin, re: &Regex, group: bool, text: &str) -> Vec<std::ops::Range<usize>> {
+    if b == Builtin::Card {
+        return cards_by_brute_force(re, text);
+    }
     re.captures_iter(text)
         .filter_map(|c| {
             if group {
@@ -82,6 +89,43 @@ fn by_reference(b: Builtin, re: &Regex, group: bool, text: &str) -> Vec<std::ops
         .map(|m| m.range())
         .filter(|r| !r.is_empty() && b.confirm(text, r.clone()))
         .collect()
+}
+
+fn is_word(c: Option<char>) -> bool {
+    c.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
+/// Cards as the README defines them, the slow way: from each digit at a
+/// word start, leftmost first, every end at a word end, longest first;
+/// the first span that is a card number (`re`, anchored: one run, or
+/// groups with one kind of separator and a first group of four) with 13
+/// to 19 digits passing the Luhn check is taken, and the search goes on
+/// after it.
+fn cards_by_brute_force(re: &Regex, text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for (s, c) in text.char_indices() {
+        if s < from || !c.is_ascii_digit() || is_word(text[..s].chars().next_back()) {
+            continue;
+        }
+        let ends = (s + 1..=text.len())
+            .rev()
+            .filter(|&e| text.is_char_boundary(e));
+        for e in ends {
+            let span = &text[s..e];
+            let digits = span.bytes().filter(u8::is_ascii_digit).count();
+            if (13..=19).contains(&digits)
+                && !is_word(text[e..].chars().next())
+                && re.is_match(span)
+                && flb_rs_redact::detect::luhn(span)
+            {
+                out.push(s..e);
+                from = e;
+                break;
+            }
+        }
+    }
+    out
 }
 
 /// Pieces that sit on the patterns' edges.
@@ -369,6 +413,8 @@ fn hand_written_detectors_match_their_patterns() {
 fn edges_match_their_patterns() {
     let texts = [
         "4111 1111 1111 1111 1111 11",
+        "12 4111 1111 1111 1111 and 2026 4111 1111 1111 1111 and 4111 1111 1111 1111 12/27",
+        "12345678-1234-1234-1234-123456789012 4111-1111 1111-1111 3782 822463 10005",
         "4111111111111111111111",
         "x4111111111111111 4111-1111-1111-1111",
         "a@b.co.uk a@b.com.x a@b.com5 é.a@x.com _a@x.io a@-b.com a@b-.com",
