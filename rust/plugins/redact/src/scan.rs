@@ -148,14 +148,15 @@ pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
     // digits or more: one branch-free pass rules out most strings with
     // many digits (times, UUIDs, counters) before any parsing.
     let mut run = 0u32;
-    let mut longest = 0u32;
-    for &c in b {
+    let enough = b.iter().any(|&c| {
         let digit = u32::from(c.is_ascii_digit());
-        let joins = u32::from(digit == 1 || c == b' ' || c == b'-');
-        run = (run + digit) * joins;
-        longest = longest.max(run);
-    }
-    if longest < 13 {
+        // All ones for a digit, space or dash (the stretch goes on), else
+        // zero (it ends): an AND, not a branch, on the loop's path.
+        let joins = u32::from(digit == 1 || c == b' ' || c == b'-').wrapping_neg();
+        run = (run + digit) & joins;
+        run >= 13
+    });
+    if !enough {
         return;
     }
     let run = |i: usize| b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
