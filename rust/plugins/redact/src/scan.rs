@@ -133,6 +133,19 @@ fn at_digit_word_starts(text: &str, mut parse: impl FnMut(usize) -> Option<usize
     }
 }
 
+/// Per byte: (1 for a digit, all ones for a digit, space or dash).
+const STRETCH: [(u32, u32); 256] = {
+    let mut t = [(0u32, 0u32); 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = (1, u32::MAX);
+        c += 1;
+    }
+    t[b' ' as usize] = (0, u32::MAX);
+    t[b'-' as usize] = (0, u32::MAX);
+    t
+};
+
 /// Payment card numbers: 13 to 19 digits at a word start and a word end,
 /// either one run of digits, or groups joined by single spaces or single
 /// dashes (one kind throughout) whose first group has four digits
@@ -149,10 +162,10 @@ pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
     // many digits (times, UUIDs, counters) before any parsing.
     let mut run = 0u32;
     let enough = b.iter().any(|&c| {
-        let digit = u32::from(c.is_ascii_digit());
-        // All ones for a digit, space or dash (the stretch goes on), else
-        // zero (it ends): an AND, not a branch, on the loop's path.
-        let joins = u32::from(digit == 1 || c == b' ' || c == b'-').wrapping_neg();
+        // Looked up, so that the loop's path from byte to byte is one
+        // add and one AND (all ones for a digit, space or dash: the
+        // stretch goes on; zero: it ends).
+        let (digit, joins) = STRETCH[usize::from(c)];
         run = (run + digit) & joins;
         run >= 13
     });
@@ -451,15 +464,22 @@ fn quote(b: &[u8], i: usize) -> usize {
 /// (?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)
 /// ```
 pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
+    bearer_tokens_in(text, hit);
+}
+
+fn bearer_tokens_in(text: &str, hit: &mut dyn FnMut(Hit)) -> Option<()> {
     let b = text.as_bytes();
     // Candidate starts, in order: `authorization` found from its `z`,
     // `bearer` from its `b`.
+    let mut bearer = memchr2_iter(b'b', b'B', b)
+        .filter(|&i| starts_with_ci(b, i, b"bearer"))
+        .peekable();
+    // Both branches need a `bearer`: without one, `authorization` is not
+    // looked for.
+    bearer.peek()?;
     let mut auth = memchr2_iter(b'z', b'Z', b)
         .filter_map(|z| z.checked_sub(7))
         .filter(|&i| starts_with_ci(b, i, b"authorization"))
-        .peekable();
-    let mut bearer = memchr2_iter(b'b', b'B', b)
-        .filter(|&i| starts_with_ci(b, i, b"bearer"))
         .peekable();
     let mut from = 0;
     loop {
@@ -467,7 +487,7 @@ pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
             (Some(&a), Some(&r)) if a < r => (a, true),
             (Some(&a), None) => (a, true),
             (_, Some(&r)) => (r, false),
-            (None, None) => return,
+            (None, None) => return Some(()),
         };
         if is_auth {
             auth.next();
