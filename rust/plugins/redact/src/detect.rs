@@ -154,8 +154,15 @@ const SEEN: [u8; 256] = {
 
 impl Traits {
     pub fn of(text: &str) -> Traits {
+        Traits::of_bytes(text.as_bytes())
+    }
+
+    /// The same for bytes that may not be UTF-8: what their repaired
+    /// text would give (repairs write U+FFFD, none of the bytes counted
+    /// here), except a longer `len`, which only rules out less.
+    pub fn of_bytes(text: &[u8]) -> Traits {
         let (mut seen, mut digits) = (0u8, 0u32);
-        for &c in text.as_bytes() {
+        for &c in text {
             let k = SEEN[usize::from(c)];
             seen |= k;
             digits += u32::from(k & SEEN_DIGIT);

@@ -318,6 +318,20 @@ fn decide(
     if !detectable && active.iter().all(|&i| rules[i].find.is_some()) {
         return None;
     }
+    // A string no detector could find anything in (most of them) is not
+    // even checked for UTF-8.
+    let mut traits: Option<Traits> = None;
+    if let Value::Str(s) = value {
+        let t = Traits::of_bytes(s.as_bytes());
+        let detectors_only = active.iter().all(|&i| rules[i].find.is_some());
+        let none_may = active
+            .iter()
+            .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t)));
+        if detectors_only && none_may {
+            return None;
+        }
+        traits = Some(t);
+    }
     let mut digits = [0u8; 21];
     let original: Cow<'_, str> = match value {
         Value::Str(s) => s.to_str_lossy(),
@@ -331,7 +345,6 @@ fn decide(
         Value::Bin(_) | Value::Ext(..) | Value::Map(_) | Value::Array(_) => "".into(),
     };
     let mut text: Option<String> = None;
-    let mut traits: Option<Traits> = None;
     for &i in active {
         let rule = &rules[i];
         let current = text.as_deref().unwrap_or(&original);
