@@ -13,26 +13,16 @@ use flb_rs_sdk::runtime::FilterOutcome;
 use flb_rs_sdk::testing::Harness;
 use flb_rs_sdk::{EventEncoder, EventTime};
 
-/// A small deterministic generator (xorshift), so every run sees the same
-/// records.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+// The same generator as the reference test's, so every run sees the same
+// records.
+#[path = "../tests/rng/mod.rs"]
+mod rng;
+use rng::Rng;
 
 /// The check digit that makes `partial` + digit pass the Luhn check.
 fn luhn_digit(partial: &str) -> char {
     ('0'..='9')
-        .find(|d| flb_rs_redact::detect::luhn(&format!("{partial}{d}")))
+        .find(|d| flb_rs_redact::detect::luhn(format!("{partial}{d}").as_bytes()))
         .expect("one digit always completes a Luhn number")
 }
 

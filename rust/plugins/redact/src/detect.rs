@@ -153,14 +153,11 @@ const SEEN: [u8; 256] = {
 };
 
 impl Traits {
-    pub fn of(text: &str) -> Traits {
-        Traits::of_bytes(text.as_bytes())
-    }
-
-    /// The same for bytes that may not be UTF-8: what their repaired
-    /// text would give (repairs write U+FFFD, none of the bytes counted
-    /// here), except a longer `len`, which only rules out less.
-    pub fn of_bytes(text: &[u8]) -> Traits {
+    /// The traits of `text`. For bytes that are not UTF-8, they are what
+    /// the repaired text would give (repairs write U+FFFD, none of the
+    /// bytes counted here), except a longer `len`, which only rules out
+    /// less.
+    pub fn of(text: &[u8]) -> Traits {
         let (mut seen, mut digits) = (0u8, 0u32);
         for &c in text {
             let k = SEEN[usize::from(c)];
@@ -179,11 +176,7 @@ impl Traits {
     }
 }
 
-/// The Luhn check over the digits of `s` (13 to 19 of them).
-pub fn luhn(s: &str) -> bool {
-    let n = s.bytes().filter(u8::is_ascii_digit).count();
-    (13..=19).contains(&n) && scan::luhn(s.as_bytes())
-}
+pub use crate::scan::luhn;
 
 /// A compiled "what to find".
 #[derive(Debug, Clone)]

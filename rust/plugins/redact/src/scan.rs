@@ -464,10 +464,6 @@ fn quote(b: &[u8], i: usize) -> usize {
 /// (?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)
 /// ```
 pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
-    bearer_tokens_in(text, hit);
-}
-
-fn bearer_tokens_in(text: &str, hit: &mut dyn FnMut(Hit)) -> Option<()> {
     let b = text.as_bytes();
     // Candidate starts, in order: `authorization` found from its `z`,
     // `bearer` from its `b`.
@@ -476,7 +472,9 @@ fn bearer_tokens_in(text: &str, hit: &mut dyn FnMut(Hit)) -> Option<()> {
         .peekable();
     // Both branches need a `bearer`: without one, `authorization` is not
     // looked for.
-    bearer.peek()?;
+    if bearer.peek().is_none() {
+        return;
+    }
     let mut auth = memchr2_iter(b'z', b'Z', b)
         .filter_map(|z| z.checked_sub(7))
         .filter(|&i| starts_with_ci(b, i, b"authorization"))
@@ -487,7 +485,7 @@ fn bearer_tokens_in(text: &str, hit: &mut dyn FnMut(Hit)) -> Option<()> {
             (Some(&a), Some(&r)) if a < r => (a, true),
             (Some(&a), None) => (a, true),
             (_, Some(&r)) => (r, false),
-            (None, None) => return Some(()),
+            (None, None) => return,
         };
         if is_auth {
             auth.next();

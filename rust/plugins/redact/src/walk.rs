@@ -314,20 +314,22 @@ fn decide(
         Value::UInt(n) => *n >= 1_000_000_000_000,
         _ => false,
     };
+    let detectors_only = active.iter().all(|&i| rules[i].find.is_some());
     // Only detectors here, and nothing for them: no text is made.
-    if !detectable && active.iter().all(|&i| rules[i].find.is_some()) {
+    if !detectable && detectors_only {
         return None;
     }
     // A string no detector could find anything in (most of them) is not
     // even checked for UTF-8.
     let mut traits: Option<Traits> = None;
     if let Value::Str(s) = value {
-        let t = Traits::of_bytes(s.as_bytes());
-        let detectors_only = active.iter().all(|&i| rules[i].find.is_some());
-        let none_may = active
-            .iter()
-            .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t)));
-        if detectors_only && none_may {
+        let t = Traits::of(s.as_bytes());
+        let none_may = || {
+            active
+                .iter()
+                .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t)))
+        };
+        if detectors_only && none_may() {
             return None;
         }
         traits = Some(t);
@@ -355,7 +357,7 @@ fn decide(
                 // One pass over the bytes for all rules, taken again after
                 // a rule changed the text: most detectors are ruled out
                 // there and never run.
-                let t = *traits.get_or_insert_with(|| Traits::of(current));
+                let t = *traits.get_or_insert_with(|| Traits::of(current.as_bytes()));
                 if !d.may_match(&t) {
                     continue;
                 }
