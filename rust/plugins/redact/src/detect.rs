@@ -39,6 +39,18 @@ pub enum Builtin {
 }
 
 impl Builtin {
+    /// Every built-in detector.
+    pub const ALL: [Builtin; 8] = [
+        Builtin::Card,
+        Builtin::Email,
+        Builtin::Ipv4,
+        Builtin::Ipv6,
+        Builtin::Jwt,
+        Builtin::Bearer,
+        Builtin::AwsKeyId,
+        Builtin::Password,
+    ];
+
     pub fn parse(name: &str) -> Result<Builtin, String> {
         Ok(match name.trim().to_ascii_lowercase().as_str() {
             "card" | "credit_card" | "pan" => Builtin::Card,
@@ -71,17 +83,22 @@ impl Builtin {
         }
     }
 
-    /// Whether a string with these traits can hold a match at all.
+    /// Whether a string with these traits can hold a match at all: what
+    /// every match needs, by the detector's definition.
     fn may_match(self, t: &Traits) -> bool {
         match self {
-            Builtin::Card => t.digits >= 13,
+            // 13 digits or more, joined by spaces or dashes.
+            Builtin::Card => t.stretch >= 13,
             Builtin::Email => t.has(SEEN_AT | SEEN_DOT),
-            Builtin::Ipv4 => t.has(SEEN_DOT) && t.digits >= 4,
-            Builtin::Ipv6 => t.has(SEEN_COLON),
-            Builtin::Jwt => t.has(SEEN_DOT | SEEN_UPPER_J),
-            Builtin::Bearer => t.has(SEEN_B),
+            // Four numbers, three dots.
+            Builtin::Ipv4 => t.digits >= 4 && t.dots >= 3,
+            // Eight groups (seven colons), or `::` for the missing ones.
+            Builtin::Ipv6 => t.colons >= 7 || t.pair(PAIR_COLONS),
+            Builtin::Jwt => t.has(SEEN_DOT) && t.pair(PAIR_YJ),
+            Builtin::Bearer => t.pair(PAIR_BE),
             Builtin::AwsKeyId => t.has(SEEN_UPPER_A) && t.len >= 20,
-            Builtin::Password => t.seen & (SEEN_EQ | SEEN_COLON) != 0,
+            // `key=`, `key:` / `"key" :`, or `://user:password@`.
+            Builtin::Password => t.has(SEEN_EQ) || t.pair(PAIR_KEY_COLON | PAIR_COLON_SLASH),
         }
     }
 
@@ -113,66 +130,144 @@ fn ipv6_address(s: &str) -> bool {
 }
 
 /// What one pass over a string's bytes tells about it: enough to rule out
-/// most detectors on most strings without running them.
+/// most detectors on most strings without running them. Besides which
+/// bytes occur, it counts some and notes some pairs of adjacent bytes that
+/// every match of a detector holds (`::` or seven colons for an IPv6
+/// address, `be` for a bearer token): on ordinary log text (timestamps,
+/// durations, UUIDs, clock times) that rules out most detectors that
+/// single bytes would let run.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Traits {
     len: usize,
     digits: u32,
-    /// `SEEN_*` bits: which of the bytes detectors start from occur.
+    /// The most digits in one stretch of digits, spaces and dashes (where
+    /// a card number can be).
+    stretch: u32,
+    dots: u32,
+    colons: u32,
+    /// `SEEN_*` bits: which of the bytes detectors look for occur.
     seen: u8,
+    /// `PAIR_*` bits: which pairs of adjacent bytes occur.
+    pairs: u8,
 }
 
-const SEEN_DIGIT: u8 = 1;
-const SEEN_DOT: u8 = 2;
-const SEEN_COLON: u8 = 4;
-const SEEN_AT: u8 = 8;
-const SEEN_EQ: u8 = 16;
-/// `b` or `B` (bearer).
-const SEEN_B: u8 = 32;
-const SEEN_UPPER_A: u8 = 64;
-const SEEN_UPPER_J: u8 = 128;
+// Per byte, one `u64` from `CLASS`: bits 0-7 are `SEEN_*` flags, bits 8-15
+// the pairs the byte ends (as the second byte), bits 16-23 the same pairs
+// it begins (as the first), bits 24-63 three 13-bit counts (digits, dots,
+// colons). For each byte, `(previous >> 8) & this` keeps the pairs the two
+// make; `this >> 24` adds to the counts.
+const SEEN_DOT: u8 = 1;
+const SEEN_COLON: u8 = 2;
+const SEEN_AT: u8 = 4;
+const SEEN_EQ: u8 = 8;
+const SEEN_UPPER_A: u8 = 16;
 
-/// Per byte, its `SEEN_*` bit: one load and one OR per byte (twice as fast
-/// as comparing each byte with every class).
-const SEEN: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = SEEN_DIGIT;
+/// `::` (IPv6).
+const PAIR_COLONS: u8 = 1;
+/// `b` or `B`, then `e` or `E` (the `be` of `bearer`).
+const PAIR_BE: u8 = 2;
+/// `yJ` (the `eyJ` every JWT part starts with).
+const PAIR_YJ: u8 = 4;
+/// A colon after anything but an ASCII digit: where a password key ends
+/// (a key word's last letter, a quote or a space); clock times have
+/// digits there.
+const PAIR_KEY_COLON: u8 = 8;
+/// `:/` (the `://` of a URL with a password).
+const PAIR_COLON_SLASH: u8 = 16;
+
+const COUNT_BITS: u32 = 13;
+const DIGIT_ONE: u64 = 1 << 24;
+const DOT_ONE: u64 = 1 << (24 + COUNT_BITS);
+const COLON_ONE: u64 = 1 << (24 + 2 * COUNT_BITS);
+const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
+
+const fn first(pair: u8) -> u64 {
+    (pair as u64) << 16
+}
+
+const fn second(pair: u8) -> u64 {
+    (pair as u64) << 8
+}
+
+const CLASS: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut c = 0;
+    while c < 256 {
+        if !(c as u8).is_ascii_digit() {
+            t[c] |= first(PAIR_KEY_COLON);
+        }
         c += 1;
     }
-    t[b'.' as usize] = SEEN_DOT;
-    t[b':' as usize] = SEEN_COLON;
-    t[b'@' as usize] = SEEN_AT;
-    t[b'=' as usize] = SEEN_EQ;
-    t[b'b' as usize] = SEEN_B;
-    t[b'B' as usize] = SEEN_B;
-    t[b'A' as usize] = SEEN_UPPER_A;
-    t[b'J' as usize] = SEEN_UPPER_J;
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] |= DIGIT_ONE;
+        c += 1;
+    }
+    t[b'.' as usize] |= SEEN_DOT as u64 | DOT_ONE;
+    t[b':' as usize] |= SEEN_COLON as u64
+        | COLON_ONE
+        | first(PAIR_COLONS)
+        | second(PAIR_COLONS)
+        | second(PAIR_KEY_COLON)
+        | first(PAIR_COLON_SLASH);
+    t[b'/' as usize] |= second(PAIR_COLON_SLASH);
+    t[b'@' as usize] |= SEEN_AT as u64;
+    t[b'=' as usize] |= SEEN_EQ as u64;
+    t[b'A' as usize] |= SEEN_UPPER_A as u64;
+    t[b'b' as usize] |= first(PAIR_BE);
+    t[b'B' as usize] |= first(PAIR_BE);
+    t[b'e' as usize] |= second(PAIR_BE);
+    t[b'E' as usize] |= second(PAIR_BE);
+    t[b'y' as usize] |= first(PAIR_YJ);
+    t[b'J' as usize] |= second(PAIR_YJ);
     t
 };
 
 impl Traits {
     /// The traits of `text`. For bytes that are not UTF-8, they are what
-    /// the repaired text would give (repairs write U+FFFD, none of the
-    /// bytes counted here), except a longer `len`, which only rules out
+    /// the repaired text would give (repairs write U+FFFD, whose bytes are
+    /// none of those counted or paired here, in place of bytes that are
+    /// not ASCII either), except a longer `len`, which only rules out
     /// less.
     pub fn of(text: &[u8]) -> Traits {
-        let (mut seen, mut digits) = (0u8, 0u32);
-        for &c in text {
-            let k = SEEN[usize::from(c)];
-            seen |= k;
-            digits += u32::from(k & SEEN_DIGIT);
+        let (mut flags, mut pairs, mut prev) = (0u64, 0u64, 0u64);
+        let (mut digits, mut dots, mut colons) = (0u32, 0u32, 0u32);
+        let (mut run, mut stretch) = (0u32, 0u32);
+        // Blocks short enough that no count overflows its 13 bits.
+        for block in text.chunks(COUNT_MASK as usize) {
+            let mut counts = 0u64;
+            for &c in block {
+                let k = CLASS[usize::from(c)];
+                flags |= k;
+                pairs |= (prev >> 8) & k;
+                prev = k;
+                counts += k >> 24;
+                let (digit, joins) = scan::STRETCH[usize::from(c)];
+                run = (run + digit) & joins;
+                stretch = stretch.max(run);
+            }
+            let lane = |i: u32| ((counts >> (i * COUNT_BITS)) & COUNT_MASK) as u32;
+            digits += lane(0);
+            dots += lane(1);
+            colons += lane(2);
         }
         Traits {
             len: text.len(),
             digits,
-            seen,
+            stretch,
+            dots,
+            colons,
+            seen: flags as u8,
+            pairs: (pairs >> 8) as u8,
         }
     }
 
     fn has(&self, bits: u8) -> bool {
         self.seen & bits == bits
+    }
+
+    fn pair(&self, bits: u8) -> bool {
+        self.pairs & bits != 0
     }
 }
 
@@ -328,6 +423,54 @@ fn whole_token(b: Builtin, text: &str, r: Range<usize>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The detectors the byte pass lets run on `text`.
+    fn may(text: &str) -> Vec<Builtin> {
+        let t = Traits::of(text.as_bytes());
+        Builtin::ALL
+            .into_iter()
+            .filter(|b| b.may_match(&t))
+            .collect()
+    }
+
+    #[test]
+    fn the_byte_pass_rules_out_detectors_on_ordinary_text() {
+        use Builtin::*;
+        // What most records are made of: none of these runs a detector
+        // (timestamps, UUIDs and durations have digits, dots and colons,
+        // but not the counts and pairs an address or a key needs).
+        for text in [
+            "2026-03-05T22:17:51.755Z",
+            "3bf9d0bc-e572-4e97-a14e-0a0067bc7d48",
+            "debug",
+            "took 12.5 ms at 10:42:07, v1.2",
+        ] {
+            assert_eq!(may(text), [], "{text}");
+        }
+        // Each detector still runs where its match could be.
+        for (text, b) in [
+            ("4111 1111 1111 1111", Card),
+            ("10.0.0.1", Ipv4),
+            ("fe80::1", Ipv6),
+            ("1:2:3:4:5:6:7:8", Ipv6),
+            ("Bearer x", Bearer),
+            ("eyJa.eyJb.c", Jwt),
+            ("password: x", Password),
+            ("\"pwd\" : x", Password),
+            ("1://1:2@h", Password),
+            ("pwd=1", Password),
+        ] {
+            assert!(may(text).contains(&b), "{b:?} on {text}");
+        }
+    }
+
+    #[test]
+    fn the_byte_pass_counts_past_its_blocks() {
+        // Counts are kept in 13-bit lanes per block of 8,191 bytes: a
+        // longer string still counts every byte.
+        let t = Traits::of(".:1".repeat(10_000).as_bytes());
+        assert_eq!((t.dots, t.colons, t.digits), (10_000, 10_000, 10_000));
+    }
 
     fn found(b: Builtin, text: &str) -> Vec<&str> {
         Detector::builtin(b)
