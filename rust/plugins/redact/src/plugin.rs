@@ -5,7 +5,7 @@ use flb_rs_sdk::Writer;
 
 use crate::keys::KeyPolicy;
 use crate::rule::{Rule, RuleSet};
-use crate::walk::{rewrite, scan, Removed};
+use crate::walk::{rewrite, scan, Removed, Scratch, Tally};
 
 config_struct! {
     pub struct RedactConfig {
@@ -36,14 +36,14 @@ config_struct! {
 pub struct RedactFilter {
     rules: RuleSet,
     keys: KeyPolicy,
-    /// Removed by the key lists, counted per record and published once
-    /// per chunk.
-    removed: Removed,
+    /// What the scans changed (per rule) and removed (by the key lists),
+    /// counted per record and published once per chunk.
+    tally: Tally,
     removed_total: Counter,
     /// Per rule, counted per record and published once per chunk.
     scanned: Vec<u64>,
-    changed: Vec<u64>,
     changed_records: u64,
+    scratch: Scratch,
     scanned_total: Counter,
     changed_total: Counter,
     records_changed_total: Counter,
@@ -101,8 +101,12 @@ impl FilterPlugin for RedactFilter {
         );
         Ok(RedactFilter {
             scanned: vec![0; rules.len()],
-            changed: vec![0; rules.len()],
+            tally: Tally {
+                changed: vec![0; rules.len()],
+                removed: Removed::default(),
+            },
             changed_records: 0,
+            scratch: Scratch::default(),
             scanned_total: ctx.counter(
                 "records_scanned_total",
                 "Records a rule looked at",
@@ -125,7 +129,6 @@ impl FilterPlugin for RedactFilter {
             )?,
             rules: RuleSet::new(rules),
             keys,
-            removed: Removed::default(),
             body: Writer::new(),
             meta: Writer::new(),
         })
@@ -138,10 +141,10 @@ impl FilterPlugin for RedactFilter {
             }
         }
         let (rules, keys) = (&self.rules, &self.keys);
-        let (changed, removed) = (&mut self.changed, &mut self.removed);
-        let body_plan = scan(&ev.body, rules, keys, false, changed, removed);
+        let (tally, scratch) = (&mut self.tally, &mut self.scratch);
+        let body_plan = scan(&ev.body, rules, keys, false, tally, scratch);
         let meta_plan = ev.metadata.as_ref().map(|m| {
-            let plan = scan(m, rules, keys, true, changed, removed);
+            let plan = scan(m, rules, keys, true, tally, scratch);
             (m, plan)
         });
         let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());
@@ -173,8 +176,9 @@ impl FilterPlugin for RedactFilter {
             if self.scanned[i] > 0 {
                 self.scanned_total.add(self.scanned[i] as f64, &[&r.name]);
             }
-            if self.changed[i] > 0 {
-                self.changed_total.add(self.changed[i] as f64, &[&r.name]);
+            if self.tally.changed[i] > 0 {
+                self.changed_total
+                    .add(self.tally.changed[i] as f64, &[&r.name]);
             }
         }
         if self.changed_records > 0 {
@@ -184,7 +188,7 @@ impl FilterPlugin for RedactFilter {
         let Removed {
             not_allowed,
             dropped,
-        } = std::mem::take(&mut self.removed);
+        } = std::mem::take(&mut self.tally.removed);
         if not_allowed > 0 {
             self.removed_total.add(not_allowed as f64, &["not_allowed"]);
         }
@@ -192,7 +196,7 @@ impl FilterPlugin for RedactFilter {
             self.removed_total.add(dropped as f64, &["drop_keys"]);
         }
         self.scanned.iter_mut().for_each(|n| *n = 0);
-        self.changed.iter_mut().for_each(|n| *n = 0);
+        self.tally.changed.iter_mut().for_each(|n| *n = 0);
         self.changed_records = 0;
     }
 }

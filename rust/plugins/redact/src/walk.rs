@@ -126,8 +126,7 @@ pub struct Removed {
 }
 
 /// Decides what the key lists remove from `root` and what the rules
-/// change in what stays; `changed[i]` counts the fields rule `i` changed,
-/// `removed` those the key lists removed. `root` comes from an event that
+/// change in what stays, counting both in `tally`. `root` comes from an event that
 /// was read whole, so it is well-formed; should a read still fail, nothing
 /// is changed (the counts of what was decided before the failure stay).
 pub fn scan(
@@ -135,10 +134,21 @@ pub fn scan(
     rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
-    changed: &mut [u64],
-    removed: &mut Removed,
+    tally: &mut Tally,
+    scratch: &mut Scratch,
 ) -> Plan {
-    match scan_inner(root.raw(), rules, keys, metadata, changed, removed) {
+    // The path's buffer is kept between records; it holds steps borrowed
+    // from this record only while this scan runs. (Collecting an empty
+    // vector into one of another lifetime keeps its allocation.)
+    let mut path: Vec<PathStep<'_>> = std::mem::take(&mut scratch.path)
+        .into_iter()
+        .map(|_| PathStep::Other)
+        .collect();
+    let plan = scan_inner(root.raw(), rules, keys, metadata, tally, scratch, &mut path);
+    path.clear();
+    scratch.path = path.into_iter().map(|_| PathStep::Other).collect();
+    scratch.frames.clear();
+    match plan {
         Ok(plan) => plan,
         Err(e) => {
             log::error!("record unreadable while redacting: {e}");
@@ -147,24 +157,42 @@ pub fn scan(
     }
 }
 
-fn scan_inner(
-    raw: &[u8],
+/// What scans counted: `changed[i]`, the fields rule `i` changed;
+/// `removed`, those the key lists removed.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub changed: Vec<u64>,
+    pub removed: Removed,
+}
+
+/// Buffers a scan needs, kept from record to record so that a scan
+/// allocates nothing unless it finds something.
+#[derive(Default)]
+pub struct Scratch {
+    frames: Vec<Frame>,
+    path: Vec<PathStep<'static>>,
+    /// The active rules where some rule names the path.
+    merged: Vec<usize>,
+}
+
+fn scan_inner<'a>(
+    raw: &'a [u8],
     rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
-    changed: &mut [u64],
-    removed: &mut Removed,
+    tally: &mut Tally,
+    scratch: &mut Scratch,
+    path: &mut Vec<PathStep<'a>>,
 ) -> Result<Plan, DecodeError> {
+    let Tally { changed, removed } = tally;
     let mut plan = Plan::default();
     let mut r = Reader::new(raw);
     let Token::Map(n) = r.read_token()? else {
         return Ok(plan);
     };
-    let mut frames = vec![Frame::new(0, true, n)];
-    let mut path: Vec<PathStep<'_>> = Vec::new();
-    // The active rules where some rule names the path (allocated only
-    // there).
-    let mut merged: Vec<usize> = Vec::new();
+    let Scratch { frames, merged, .. } = scratch;
+    frames.clear();
+    frames.push(Frame::new(0, true, n));
     while let Some(top) = frames.last_mut() {
         if top.left == 0 {
             let done = frames.pop().expect("a frame is on the stack");
@@ -191,17 +219,17 @@ fn scan_inner(
         let named_here = rules
             .named(metadata)
             .iter()
-            .any(|&i| applies(&rules[i], &path, metadata));
+            .any(|&i| applies(&rules[i], path, metadata));
         let active: &[usize] = if named_here {
             merged.clear();
-            merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], &path, metadata)));
-            &merged
+            merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], path, metadata)));
+            merged
         } else {
             rules.everywhere(metadata)
         };
         let whole = named_here && active.iter().any(|&i| rules[i].find.is_none());
         let verdict = if keys.is_active() {
-            keys.verdict(&path, metadata)
+            keys.verdict(path, metadata)
         } else {
             Verdict::Keep
         };
@@ -214,8 +242,8 @@ fn scan_inner(
             decide(&v, rules, active, changed)
         } else if active.is_empty()
             && verdict == Verdict::Keep
-            && !wants_descent(rules, &path, metadata)
-            && !keys.targets_below(&path, metadata)
+            && !wants_descent(rules, path, metadata)
+            && !keys.targets_below(path, metadata)
         {
             r.skip()?;
             None
@@ -445,16 +473,20 @@ mod tests {
         let Value::Map(root) = Value::from_slice(bytes).unwrap() else {
             panic!("not a map")
         };
-        let mut changed = vec![0; rules.len()];
-        let mut removed = Removed::default();
+        let mut tally = Tally {
+            changed: vec![0; rules.len()],
+            removed: Removed::default(),
+        };
+        let mut scratch = Scratch::default();
         let plan = scan(
             &root,
             rules,
             &KeyPolicy::default(),
             false,
-            &mut changed,
-            &mut removed,
+            &mut tally,
+            &mut scratch,
         );
+        let Tally { changed, removed } = tally;
         assert_eq!(removed, Removed::default());
         let mut out = Writer::new();
         rewrite(&root, &plan, &mut out).unwrap();
