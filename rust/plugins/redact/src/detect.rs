@@ -151,11 +151,11 @@ pub struct Traits {
     pairs: u8,
 }
 
-// Per byte, one `u64` from `CLASS`: bits 0-7 are `SEEN_*` flags, bits 8-15
-// the pairs the byte ends (as the second byte), bits 16-23 the same pairs
-// it begins (as the first), bits 24-63 three 13-bit counts (digits, dots,
-// colons). For each byte, `(previous >> 8) & this` keeps the pairs the two
-// make; `this >> 24` adds to the counts.
+// Per byte, four table lookups, each one load folded into one operation:
+// `CLASS` holds the `SEEN_*` flags (bits 0-7) and the pairs the byte ends
+// as the second byte (bits 8-15); `STARTS` the pairs it begins, at the
+// same bits; `COUNTS` three 13-bit counts (digits, dots, colons); and
+// `scan::STRETCH` what continues or ends a stretch of digits.
 const SEEN_DOT: u8 = 1;
 const SEEN_COLON: u8 = 2;
 const SEEN_AT: u8 = 4;
@@ -176,50 +176,51 @@ const PAIR_KEY_COLON: u8 = 8;
 const PAIR_COLON_SLASH: u8 = 16;
 
 const COUNT_BITS: u32 = 13;
-const DIGIT_ONE: u64 = 1 << 24;
-const DOT_ONE: u64 = 1 << (24 + COUNT_BITS);
-const COLON_ONE: u64 = 1 << (24 + 2 * COUNT_BITS);
 const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 
-const fn first(pair: u8) -> u64 {
-    (pair as u64) << 16
-}
-
-const fn second(pair: u8) -> u64 {
-    (pair as u64) << 8
+const fn pair(p: u8) -> u64 {
+    (p as u64) << 8
 }
 
 const CLASS: [u64; 256] = {
     let mut t = [0u64; 256];
+    t[b'.' as usize] = SEEN_DOT as u64;
+    t[b':' as usize] = SEEN_COLON as u64 | pair(PAIR_COLONS) | pair(PAIR_KEY_COLON);
+    t[b'/' as usize] = pair(PAIR_COLON_SLASH);
+    t[b'@' as usize] = SEEN_AT as u64;
+    t[b'=' as usize] = SEEN_EQ as u64;
+    t[b'A' as usize] = SEEN_UPPER_A as u64;
+    t[b'e' as usize] = pair(PAIR_BE);
+    t[b'E' as usize] = pair(PAIR_BE);
+    t[b'J' as usize] = pair(PAIR_YJ);
+    t
+};
+
+const STARTS: [u64; 256] = {
+    let mut t = [0u64; 256];
     let mut c = 0;
     while c < 256 {
         if !(c as u8).is_ascii_digit() {
-            t[c] |= first(PAIR_KEY_COLON);
+            t[c] = pair(PAIR_KEY_COLON);
         }
         c += 1;
     }
+    t[b':' as usize] |= pair(PAIR_COLONS) | pair(PAIR_COLON_SLASH);
+    t[b'b' as usize] |= pair(PAIR_BE);
+    t[b'B' as usize] |= pair(PAIR_BE);
+    t[b'y' as usize] |= pair(PAIR_YJ);
+    t
+};
+
+const COUNTS: [u64; 256] = {
+    let mut t = [0u64; 256];
     let mut c = b'0';
     while c <= b'9' {
-        t[c as usize] |= DIGIT_ONE;
+        t[c as usize] = 1;
         c += 1;
     }
-    t[b'.' as usize] |= SEEN_DOT as u64 | DOT_ONE;
-    t[b':' as usize] |= SEEN_COLON as u64
-        | COLON_ONE
-        | first(PAIR_COLONS)
-        | second(PAIR_COLONS)
-        | second(PAIR_KEY_COLON)
-        | first(PAIR_COLON_SLASH);
-    t[b'/' as usize] |= second(PAIR_COLON_SLASH);
-    t[b'@' as usize] |= SEEN_AT as u64;
-    t[b'=' as usize] |= SEEN_EQ as u64;
-    t[b'A' as usize] |= SEEN_UPPER_A as u64;
-    t[b'b' as usize] |= first(PAIR_BE);
-    t[b'B' as usize] |= first(PAIR_BE);
-    t[b'e' as usize] |= second(PAIR_BE);
-    t[b'E' as usize] |= second(PAIR_BE);
-    t[b'y' as usize] |= first(PAIR_YJ);
-    t[b'J' as usize] |= second(PAIR_YJ);
+    t[b'.' as usize] = 1 << COUNT_BITS;
+    t[b':' as usize] = 1 << (2 * COUNT_BITS);
     t
 };
 
@@ -237,12 +238,13 @@ impl Traits {
         for block in text.chunks(COUNT_MASK as usize) {
             let mut counts = 0u64;
             for &c in block {
-                let k = CLASS[usize::from(c)];
+                let i = usize::from(c);
+                let k = CLASS[i];
                 flags |= k;
-                pairs |= (prev >> 8) & k;
-                prev = k;
-                counts += k >> 24;
-                let (digit, joins) = scan::STRETCH[usize::from(c)];
+                pairs |= prev & k;
+                prev = STARTS[i];
+                counts += COUNTS[i];
+                let (digit, joins) = scan::STRETCH[i];
                 run = (run + digit) & joins;
                 stretch = stretch.max(run);
             }
