@@ -33,6 +33,9 @@ pub enum Fields {
 pub struct RuleSet {
     rules: Vec<Rule>,
     everywhere: [Vec<usize>; 2],
+    /// Whether every rule in `everywhere` is a detector (none takes the
+    /// whole value).
+    everywhere_finds: [bool; 2],
     named: [Vec<usize>; 2],
 }
 
@@ -46,8 +49,11 @@ impl RuleSet {
                 })
                 .collect()
         };
+        let everywhere = [pick(false, true), pick(true, true)];
+        let finds = |active: &[usize]| active.iter().all(|&i| rules[i].find.is_some());
         RuleSet {
-            everywhere: [pick(false, true), pick(true, true)],
+            everywhere_finds: [finds(&everywhere[0]), finds(&everywhere[1])],
+            everywhere,
             named: [pick(false, false), pick(true, false)],
             rules,
         }
@@ -57,6 +63,12 @@ impl RuleSet {
     /// metadata, in order.
     pub fn everywhere(&self, metadata: bool) -> &[usize] {
         &self.everywhere[usize::from(metadata)]
+    }
+
+    /// Whether the rules over every field in the body or the metadata are
+    /// all detectors.
+    pub fn everywhere_finds(&self, metadata: bool) -> bool {
+        self.everywhere_finds[usize::from(metadata)]
     }
 
     /// The rules over named paths in the body or the metadata, in order.

@@ -678,7 +678,11 @@ fn key_value(text: &str, k: usize, from: usize) -> Option<Hit> {
     let b = text.as_bytes();
     // Back from the separator: spaces, an optional quote (maybe escaped),
     // the key.
-    let mut j = text[..k].trim_end().len();
+    let mut j = match k.checked_sub(1).map(|i| b[i]) {
+        // Most separators follow a key's last character directly.
+        Some(c) if c.is_ascii_alphanumeric() => k,
+        _ => text[..k].trim_end().len(),
+    };
     if j > 0 && matches!(b[j - 1], b'"' | b'\'') {
         j -= 1;
         if j > 0 && b[j - 1] == b'\\' {
@@ -686,6 +690,11 @@ fn key_value(text: &str, k: usize, from: usize) -> Option<Hit> {
         }
     }
     let key_end = j;
+    // Every key word ends in one of these letters (`secret_key` asks the
+    // same): most separators are ruled out before their key is read.
+    if !(j > 0 && matches!(b[j - 1] | 0x20, b'd' | b'e' | b't' | b'n' | b'y')) {
+        return None;
+    }
     while j > 0 && key_char(b[j - 1]) {
         j -= 1;
     }

@@ -220,14 +220,14 @@ fn scan_inner<'a>(
             .named(metadata)
             .iter()
             .any(|&i| applies(&rules[i], path, metadata));
-        let active: &[usize] = if named_here {
+        let (active, finds): (&[usize], bool) = if named_here {
             merged.clear();
             merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], path, metadata)));
-            merged
+            (merged, merged.iter().all(|&i| rules[i].find.is_some()))
         } else {
-            rules.everywhere(metadata)
+            (rules.everywhere(metadata), rules.everywhere_finds(metadata))
         };
-        let whole = named_here && active.iter().any(|&i| rules[i].find.is_none());
+        let whole = named_here && !finds;
         let verdict = if keys.is_active() {
             keys.verdict(path, metadata)
         } else {
@@ -239,7 +239,7 @@ fn scan_inner<'a>(
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
-            decide(&v, rules, active, changed)
+            decide(&v, rules, active, finds, changed)
         } else if active.is_empty()
             && verdict == Verdict::Keep
             && !wants_descent(rules, path, metadata)
@@ -254,7 +254,7 @@ fn scan_inner<'a>(
                 Token::Scalar(_) if verdict == Verdict::Descend => {
                     Some(removal(keys, true, removed))
                 }
-                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, active, changed),
+                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, active, finds, changed),
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
                 // (On the way to an allowed path, only what leads there
@@ -315,11 +315,13 @@ fn decimal(buf: &mut [u8; 21], mut n: u64, negative: bool) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
-/// Applies the active rules, in order, to one value.
+/// Applies the active rules, in order, to one value; `detectors_only`
+/// says that none of them takes the whole value.
 fn decide(
     value: &Value<'_>,
     rules: &[Rule],
     active: &[usize],
+    detectors_only: bool,
     changed: &mut [u64],
 ) -> Option<Edit> {
     if matches!(value, Value::Map(_) | Value::Array(_)) {
@@ -342,7 +344,6 @@ fn decide(
         Value::UInt(n) => *n >= 1_000_000_000_000,
         _ => false,
     };
-    let detectors_only = active.iter().all(|&i| rules[i].find.is_some());
     // Only detectors here, and nothing for them: no text is made.
     if !detectable && detectors_only {
         return None;
