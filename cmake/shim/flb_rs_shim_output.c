@@ -4,8 +4,8 @@
  *
  * cb_flush runs in a coroutine on a stack as small as 24 KiB with no guard
  * page, possibly on several worker threads at once: it only calls the
- * library's flush, which copies the chunk to the instance's own thread and
- * waits, using about 2 KiB here.
+ * library's flush, which lends the chunk to the instance's own thread and
+ * waits until that thread is done with it, using about 2 KiB here.
  */
 
 #include <stdio.h>

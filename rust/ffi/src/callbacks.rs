@@ -123,16 +123,42 @@ pub(crate) unsafe extern "C" fn flush(
 ) -> c_int {
     ffi_panic_boundary!(FLB_RS_RETRY, {
         let ins = try_ref!(ins, FLB_RS_ERROR);
-        // SAFETY: the host passes `tag_len` bytes at `tag` and `len` bytes at
-        // `data`, valid until this call returns (ABI); the runtime copies
-        // what it keeps.
-        let (tag, data) = unsafe { (bytes(tag.cast(), tag_len), bytes(data, len)) };
-        match ins.instance.flush(&String::from_utf8_lossy(tag), data) {
+        // SAFETY: the host passes `tag_len` bytes at `tag`, valid until this
+        // call returns (ABI); the runtime copies the tag.
+        let tag = unsafe { bytes(tag.cast(), tag_len) };
+        // The chunk is lent to the flush thread, not copied: `flush_lent`
+        // returns only once the `LentChunk` is dropped.
+        let chunk = Box::new(LentChunk { ptr: data, len });
+        match ins
+            .instance
+            .flush_lent(&String::from_utf8_lossy(tag), chunk, data as usize)
+        {
             FlushResult::Ok => FLB_RS_OK,
             FlushResult::Retry => FLB_RS_RETRY,
             FlushResult::Error => FLB_RS_ERROR,
         }
     })
+}
+
+/// The chunk the host passed to `flush`, read by the output's flush
+/// thread while the host's call waits for it.
+struct LentChunk {
+    ptr: *const u8,
+    len: usize,
+}
+
+// SAFETY: the bytes are only read, never written, and the host keeps them
+// valid and unchanged until its `flush` call returns (ABI); that call
+// returns only after the `LentChunk` is dropped (`Instance::flush_lent`),
+// so no thread reads them afterwards.
+unsafe impl Send for LentChunk {}
+
+impl AsRef<[u8]> for LentChunk {
+    fn as_ref(&self) -> &[u8] {
+        // SAFETY: `len` bytes at `ptr` (or NULL), valid while `self` lives
+        // (see the `Send` impl above); the slice borrows `self`.
+        unsafe { bytes(self.ptr, self.len) }
+    }
 }
 
 pub(crate) unsafe extern "C" fn filter(

@@ -260,12 +260,14 @@ impl<'a> Chunk<'a> {
         }
     }
 
-    /// A chunk whose bytes were copied from the host's buffer at `origin`.
+    /// A chunk whose bytes are, or were copied from, the host's buffer at
+    /// `origin`.
     pub fn with_origin(tag: &'a str, data: &'a [u8], origin: usize) -> Self {
         Chunk { tag, data, origin }
     }
 
-    /// The address of the host's buffer this chunk was copied from: the
+    /// The address of the host's buffer this chunk is (or was copied
+    /// from): the
     /// same for every flush of one Fluent Bit task while the task lives
     /// (unless the output has processors, which make a buffer per flush).
     /// An output that keeps state per chunk in retry uses it to tell a

@@ -283,12 +283,21 @@ impl Instance {
         &self.host
     }
 
-    /// Output: delivers one chunk. Safe to call from several threads at
-    /// once; the calls are served one after another by the instance's
-    /// worker thread, and the caller only waits.
+    /// Output: delivers one chunk, a copy of `data`. Safe to call from
+    /// several threads at once; the calls are served one after another by
+    /// the instance's worker thread, and the caller only waits.
     pub fn flush(&self, tag: &str, data: &[u8]) -> FlushResult {
+        self.flush_lent(tag, Box::new(data.to_vec()), data.as_ptr() as usize)
+    }
+
+    /// Output: delivers one chunk without copying it: the flush thread
+    /// reads `data` itself, which the host lends for this call. Returns
+    /// only once `data` has been dropped, so bytes that stay valid until
+    /// this call returns may be lent as they are. `origin` is where the
+    /// host holds the chunk (see [`Chunk::origin`]).
+    pub fn flush_lent(&self, tag: &str, data: ChunkBytes, origin: usize) -> FlushResult {
         match &self.inner {
-            Inner::Output(w) => logging::scope(&self.host, || w.flush(tag, data)),
+            Inner::Output(w) => logging::scope(&self.host, || w.flush(tag, data, origin)),
             _ => self.wrong_kind("flush"),
         }
     }
@@ -528,14 +537,17 @@ fn run_filter(
     }
 }
 
+/// A chunk's bytes handed to the flush thread: a copy, or the host's own
+/// buffer, lent for one flush (see [`Instance::flush_lent`]).
+pub type ChunkBytes = Box<dyn AsRef<[u8]> + Send>;
+
 enum Job {
     Flush {
         tag: String,
-        data: Vec<u8>,
+        data: ChunkBytes,
         /// Where the host holds the chunk (see [`Chunk::origin`]).
         origin: usize,
-        /// The result, and `data` back for the next flush's copy.
-        reply: Sender<(FlushResult, Vec<u8>)>,
+        reply: Sender<FlushResult>,
     },
 }
 
@@ -543,16 +555,12 @@ enum Job {
 ///
 /// Fluent Bit calls flush inside a coroutine whose stack may be 24 KiB with
 /// no guard page, and may call it from several threads at once. The caller
-/// here only copies the chunk and waits on a channel, which needs about
-/// 2 KiB of its stack; the plugin's real work (formatting, DNS, TLS) runs on
-/// this thread's ordinary stack.
+/// here only hands the chunk over and waits on a channel, which needs
+/// about 2 KiB of its stack; the plugin's real work (formatting, DNS, TLS)
+/// runs on this thread's ordinary stack.
 struct OutputWorker {
     jobs: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
-    /// The buffer the last chunk was copied into, kept for the next copy:
-    /// a fresh chunk-sized allocation per flush is a fresh mapping of
-    /// pages, each one faulted in and zeroed by the kernel again.
-    spare: std::sync::Mutex<Option<Vec<u8>>>,
 }
 
 impl OutputWorker {
@@ -567,18 +575,26 @@ impl OutputWorker {
             .spawn(move || {
                 logging::attach_thread(host);
                 for job in rx {
+                    // `reply` first: should anything below unwind, the
+                    // bindings drop in reverse, `data` before `reply`.
                     let Job::Flush {
+                        reply,
                         tag,
                         data,
                         origin,
-                        reply,
                     } = job;
-                    let chunk = Chunk::with_origin(&tag, &data, origin);
-                    let r = guarded("flush", || plugin.flush(&chunk)).unwrap_or_else(|e| {
-                        log::error!("{e}; the chunk will be retried");
-                        FlushResult::Retry
-                    });
-                    let _ = reply.send((r, data));
+                    let r = {
+                        let chunk = Chunk::with_origin(&tag, (*data).as_ref(), origin);
+                        guarded("flush", || plugin.flush(&chunk)).unwrap_or_else(|e| {
+                            log::error!("{e}; the chunk will be retried");
+                            FlushResult::Retry
+                        })
+                    };
+                    // The bytes go before the reply: once the caller hears
+                    // back, nothing here holds them (a lent buffer is the
+                    // host's again).
+                    drop(data);
+                    let _ = reply.send(r);
                 }
                 if let Err(e) = guarded("exit", || plugin.exit()) {
                     log::error!("{e}");
@@ -588,47 +604,34 @@ impl OutputWorker {
         Ok(OutputWorker {
             jobs: Some(tx),
             thread: Some(thread),
-            spare: Default::default(),
         })
     }
 
-    fn flush(&self, tag: &str, data: &[u8]) -> FlushResult {
+    /// Hands `data` to the flush thread and waits for the result. Returns
+    /// only once `data` has been dropped: by the flush thread before it
+    /// replies, or here when the job never reached it. (The reply channel
+    /// closes without a reply only when the job that owns `data` is
+    /// dropped, which drops `data` first: `Job`'s fields drop in order.)
+    fn flush(&self, tag: &str, data: ChunkBytes, origin: usize) -> FlushResult {
         let Some(jobs) = &self.jobs else {
             return FlushResult::Retry;
         };
         let (reply, result) = crossbeam_channel::bounded(1);
-        let mut copy = self
-            .spare
-            .lock()
-            .map_or(None, |mut s| s.take())
-            .unwrap_or_default();
-        copy.clear();
-        copy.extend_from_slice(data);
         let job = Job::Flush {
             tag: tag.to_string(),
-            data: copy,
-            origin: data.as_ptr() as usize,
+            data,
+            origin,
             reply,
         };
         if jobs.send(job).is_err() {
+            // The job came back inside the error, and is dropped with it.
             log::error!("the flush thread is gone; the chunk will be retried");
             return FlushResult::Retry;
         }
-        match result.recv() {
-            Ok((r, buf)) => {
-                // A buffer far larger than chunks are now is let go.
-                if buf.capacity() <= 2 * data.len().max(1 << 20) {
-                    if let Ok(mut spare) = self.spare.lock() {
-                        *spare = Some(buf);
-                    }
-                }
-                r
-            }
-            Err(_) => {
-                log::error!("the flush thread stopped during a flush; the chunk will be retried");
-                FlushResult::Retry
-            }
-        }
+        result.recv().unwrap_or_else(|_| {
+            log::error!("the flush thread stopped during a flush; the chunk will be retried");
+            FlushResult::Retry
+        })
     }
 
     fn stop(&mut self) {

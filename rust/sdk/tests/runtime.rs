@@ -122,6 +122,46 @@ fn results_pass_through_and_panics_become_retry() {
     assert!(h.host.logged(Level::Error, "panic in flush: boom in flush"));
 }
 
+/// Bytes lent to a flush that note when they are let go.
+struct Lent {
+    bytes: Vec<u8>,
+    dropped: Arc<AtomicUsize>,
+}
+
+impl AsRef<[u8]> for Lent {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        self.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_lent_chunk_is_let_go_before_the_flush_returns() {
+    // The host's buffer is lent, not copied: whatever the flush did (ok,
+    // retry, error, panic), the flush thread holds nothing of it once the
+    // caller's flush returns, and the plugin read the lent bytes.
+    for mode in ["ok", "retry", "error", "panic"] {
+        let h = Harness::output::<Out>(&[("mode", mode)]).unwrap();
+        let dropped = Arc::new(AtomicUsize::new(0));
+        for i in 1..=3 {
+            let lent = Box::new(Lent {
+                bytes: one_record(),
+                dropped: dropped.clone(),
+            });
+            h.instance.flush_lent("lent", lent, 0);
+            assert_eq!(dropped.load(Ordering::SeqCst), i, "{mode}, flush {i}");
+        }
+        if mode != "panic" {
+            assert_eq!(h.host.metric("records_total", &["lent"]), Some(3.0));
+        }
+    }
+}
+
 #[test]
 fn init_errors_are_reported_not_panicked() {
     let e = Harness::output::<Out>(&[("mode", "fail")]).err().unwrap();
