@@ -126,9 +126,10 @@ pub struct Removed {
 }
 
 /// Decides what the key lists remove from `root` and what the rules
-/// change in what stays, counting both in `tally`. `root` comes from an event that
-/// was read whole, so it is well-formed; should a read still fail, nothing
-/// is changed (the counts of what was decided before the failure stay).
+/// change in what stays, counting both in `tally`. `root` comes from an
+/// event that was read whole, so it is well-formed; should a read still
+/// fail, nothing is changed (the counts of what was decided before the
+/// failure stay).
 pub fn scan(
     root: &MapRef<'_>,
     rules: &RuleSet,
