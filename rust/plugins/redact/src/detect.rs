@@ -12,6 +12,8 @@ use std::ops::Range;
 use memchr::memmem;
 
 use crate::scan::{self, Hit};
+pub use crate::screen::Traits;
+use crate::screen::*;
 
 /// A built-in detector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,8 +89,8 @@ impl Builtin {
     /// every match needs, by the detector's definition.
     fn may_match(self, t: &Traits) -> bool {
         match self {
-            // 13 digits or more, joined by spaces or dashes.
-            Builtin::Card => t.stretch >= 13,
+            // 13 digits or more, maybe joined by spaces or dashes.
+            Builtin::Card => t.long_run,
             Builtin::Email => t.has(SEEN_AT | SEEN_DOT),
             // Four numbers, three dots.
             Builtin::Ipv4 => t.digits >= 4 && t.dots >= 3,
@@ -127,150 +129,6 @@ fn ipv6_address(s: &str) -> bool {
     let upper = addr.bytes().any(|b| b.is_ascii_uppercase());
     let lower = addr.bytes().any(|b| b.is_ascii_lowercase());
     !(upper && lower) && addr.parse::<std::net::Ipv6Addr>().is_ok()
-}
-
-/// What one pass over a string's bytes tells about it: enough to rule out
-/// most detectors on most strings without running them. Besides which
-/// bytes occur, it counts some and notes some pairs of adjacent bytes that
-/// every match of a detector holds (`::` or seven colons for an IPv6
-/// address, `be` for a bearer token): on ordinary log text (timestamps,
-/// durations, UUIDs, clock times) that rules out most detectors that
-/// single bytes would let run.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Traits {
-    len: usize,
-    digits: u32,
-    /// The most digits in one stretch of digits, spaces and dashes (where
-    /// a card number can be).
-    stretch: u32,
-    dots: u32,
-    colons: u32,
-    /// `SEEN_*` bits: which of the bytes detectors look for occur.
-    seen: u8,
-    /// `PAIR_*` bits: which pairs of adjacent bytes occur.
-    pairs: u8,
-}
-
-// Per byte, four table lookups, each one load folded into one operation:
-// `CLASS` holds the `SEEN_*` flags (bits 0-7) and the pairs the byte ends
-// as the second byte (bits 8-15); `STARTS` the pairs it begins, at the
-// same bits; `COUNTS` three 13-bit counts (digits, dots, colons); and
-// `scan::STRETCH` what continues or ends a stretch of digits.
-const SEEN_DOT: u8 = 1;
-const SEEN_COLON: u8 = 2;
-const SEEN_AT: u8 = 4;
-const SEEN_EQ: u8 = 8;
-const SEEN_UPPER_A: u8 = 16;
-
-/// `::` (IPv6).
-const PAIR_COLONS: u8 = 1;
-/// `b` or `B`, then `e` or `E` (the `be` of `bearer`).
-const PAIR_BE: u8 = 2;
-/// `yJ` (the `eyJ` every JWT part starts with).
-const PAIR_YJ: u8 = 4;
-/// A colon after anything but an ASCII digit: where a password key ends
-/// (a key word's last letter, a quote or a space); clock times have
-/// digits there.
-const PAIR_KEY_COLON: u8 = 8;
-/// `:/` (the `://` of a URL with a password).
-const PAIR_COLON_SLASH: u8 = 16;
-
-const COUNT_BITS: u32 = 13;
-const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
-
-const fn pair(p: u8) -> u64 {
-    (p as u64) << 8
-}
-
-const CLASS: [u64; 256] = {
-    let mut t = [0u64; 256];
-    t[b'.' as usize] = SEEN_DOT as u64;
-    t[b':' as usize] = SEEN_COLON as u64 | pair(PAIR_COLONS) | pair(PAIR_KEY_COLON);
-    t[b'/' as usize] = pair(PAIR_COLON_SLASH);
-    t[b'@' as usize] = SEEN_AT as u64;
-    t[b'=' as usize] = SEEN_EQ as u64;
-    t[b'A' as usize] = SEEN_UPPER_A as u64;
-    t[b'e' as usize] = pair(PAIR_BE);
-    t[b'E' as usize] = pair(PAIR_BE);
-    t[b'J' as usize] = pair(PAIR_YJ);
-    t
-};
-
-const STARTS: [u64; 256] = {
-    let mut t = [0u64; 256];
-    let mut c = 0;
-    while c < 256 {
-        if !(c as u8).is_ascii_digit() {
-            t[c] = pair(PAIR_KEY_COLON);
-        }
-        c += 1;
-    }
-    t[b':' as usize] |= pair(PAIR_COLONS) | pair(PAIR_COLON_SLASH);
-    t[b'b' as usize] |= pair(PAIR_BE);
-    t[b'B' as usize] |= pair(PAIR_BE);
-    t[b'y' as usize] |= pair(PAIR_YJ);
-    t
-};
-
-const COUNTS: [u64; 256] = {
-    let mut t = [0u64; 256];
-    let mut c = b'0';
-    while c <= b'9' {
-        t[c as usize] = 1;
-        c += 1;
-    }
-    t[b'.' as usize] = 1 << COUNT_BITS;
-    t[b':' as usize] = 1 << (2 * COUNT_BITS);
-    t
-};
-
-impl Traits {
-    /// The traits of `text`. For bytes that are not UTF-8, they are what
-    /// the repaired text would give (repairs write U+FFFD, whose bytes are
-    /// none of those counted or paired here, in place of bytes that are
-    /// not ASCII either), except a longer `len`, which only rules out
-    /// less.
-    pub fn of(text: &[u8]) -> Traits {
-        let (mut flags, mut pairs, mut prev) = (0u64, 0u64, 0u64);
-        let (mut digits, mut dots, mut colons) = (0u32, 0u32, 0u32);
-        let (mut run, mut stretch) = (0u32, 0u32);
-        // Blocks short enough that no count overflows its 13 bits.
-        for block in text.chunks(COUNT_MASK as usize) {
-            let mut counts = 0u64;
-            for &c in block {
-                let i = usize::from(c);
-                let k = CLASS[i];
-                flags |= k;
-                pairs |= prev & k;
-                prev = STARTS[i];
-                counts += COUNTS[i];
-                let (digit, joins) = scan::STRETCH[i];
-                run = (run + digit) & joins;
-                stretch = stretch.max(run);
-            }
-            let lane = |i: u32| ((counts >> (i * COUNT_BITS)) & COUNT_MASK) as u32;
-            digits += lane(0);
-            dots += lane(1);
-            colons += lane(2);
-        }
-        Traits {
-            len: text.len(),
-            digits,
-            stretch,
-            dots,
-            colons,
-            seen: flags as u8,
-            pairs: (pairs >> 8) as u8,
-        }
-    }
-
-    fn has(&self, bits: u8) -> bool {
-        self.seen & bits == bits
-    }
-
-    fn pair(&self, bits: u8) -> bool {
-        self.pairs & bits != 0
-    }
 }
 
 pub use crate::scan::luhn;
@@ -464,14 +322,6 @@ mod tests {
         ] {
             assert!(may(text).contains(&b), "{b:?} on {text}");
         }
-    }
-
-    #[test]
-    fn the_byte_pass_counts_past_its_blocks() {
-        // Counts are kept in 13-bit lanes per block of 8,191 bytes: a
-        // longer string still counts every byte.
-        let t = Traits::of(".:1".repeat(10_000).as_bytes());
-        assert_eq!((t.dots, t.colons, t.digits), (10_000, 10_000, 10_000));
     }
 
     fn found(b: Builtin, text: &str) -> Vec<&str> {

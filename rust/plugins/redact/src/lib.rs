@@ -10,6 +10,7 @@ pub mod keys;
 mod plugin;
 pub mod rule;
 mod scan;
+mod screen;
 pub mod walk;
 
 pub use plugin::{RedactConfig, RedactFilter};

@@ -134,7 +134,7 @@ fn at_digit_word_starts(text: &str, mut parse: impl FnMut(usize) -> Option<usize
 }
 
 /// Per byte: (1 for a digit, all ones for a digit, space or dash).
-pub(crate) const STRETCH: [(u32, u32); 256] = {
+const STRETCH: [(u32, u32); 256] = {
     let mut t = [(0u32, 0u32); 256];
     let mut c = b'0';
     while c <= b'9' {
