@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 
 use flb_rs_redact::keys::KeyPolicy;
 use flb_rs_redact::rule::{Rule, RuleSet};
-use flb_rs_redact::walk::{rewrite, scan, Removed};
+use flb_rs_redact::walk::{rewrite, scan, Removed, Scratch, Tally};
 use flb_rs_sdk::{Events, MapRef, Value, Writer};
 use libfuzzer_sys::fuzz_target;
 
@@ -65,15 +65,17 @@ fn rules() -> &'static RuleSet {
 
 /// Redacts one root map; `None` when nothing in it changes.
 fn redact(root: &MapRef<'_>, metadata: bool) -> Option<Vec<u8>> {
-    let mut changed = vec![0u64; rules().len()];
-    let plan = scan(
-        root,
-        rules(),
-        keys(),
-        metadata,
-        &mut changed,
-        &mut Removed::default(),
-    );
+    // One scratch for every call, as the filter keeps it between
+    // records: its buffers are reused across records of any shape.
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<Scratch> = Default::default();
+    }
+    let mut tally = Tally {
+        changed: vec![0u64; rules().len()],
+        removed: Removed::default(),
+    };
+    let plan = SCRATCH
+        .with_borrow_mut(|scratch| scan(root, rules(), keys(), metadata, &mut tally, scratch));
     if plan.is_empty() {
         return None;
     }
