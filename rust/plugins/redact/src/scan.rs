@@ -159,7 +159,10 @@ pub fn cards(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     // Every card lies in a stretch of digits, spaces and dashes with 13
     // digits or more: one branch-free pass rules out most strings with
-    // many digits (times, UUIDs, counters) before any parsing.
+    // many digits (times, UUIDs, counters) before any parsing. The
+    // screen's `long_run` gate only counts 13 such bytes in a row (so
+    // `2026-12-05 10` passes it); this pass counts the digits, and keeps
+    // `cards` cheap when it is called without the screen.
     let mut run = 0u32;
     let enough = b.iter().any(|&c| {
         // Looked up, so that the loop's path from byte to byte is one
@@ -568,6 +571,39 @@ fn key_char(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')
 }
 
+/// Key words, matched in any case.
+const WORDS: [&[u8]; 6] = [
+    b"password",
+    b"passwd",
+    b"passphrase",
+    b"pwd",
+    b"secret",
+    b"token",
+];
+/// Stems of `...key` key words.
+const KEYED: [&[u8]; 4] = [b"api", b"private", b"access", b"secret"];
+/// Camel-case key words, matched after a lower-case letter or digit.
+const CAMEL: [&[u8]; 10] = [
+    b"Password",
+    b"Passwd",
+    b"Passphrase",
+    b"Pwd",
+    b"Secret",
+    b"Token",
+    b"ApiKey",
+    b"PrivateKey",
+    b"AccessKey",
+    b"SecretKey",
+];
+
+/// Whether `b` can end a secret key: every key word of [`secret_key`]
+/// (password, passwd, passphrase, pwd, secret, token, ...key and their
+/// camel-case forms) ends in one of these letters, in either case.
+#[inline]
+fn key_word_end(b: u8) -> bool {
+    matches!(b | 0x20, b'd' | b'e' | b't' | b'n' | b'y')
+}
+
 /// Whether a whole key names a secret: a key word in any case, alone or
 /// after `_`, `.` or `-`; or a camel-case key word after a lower-case
 /// letter or digit.
@@ -577,32 +613,7 @@ fn key_char(b: u8) -> bool {
 /// [A-Za-z0-9_.-]*[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|Token|ApiKey|PrivateKey|AccessKey|SecretKey)
 /// ```
 pub fn secret_key(key: &[u8]) -> bool {
-    const WORDS: [&[u8]; 6] = [
-        b"password",
-        b"passwd",
-        b"passphrase",
-        b"pwd",
-        b"secret",
-        b"token",
-    ];
-    const KEYED: [&[u8]; 4] = [b"api", b"private", b"access", b"secret"];
-    const CAMEL: [&[u8]; 10] = [
-        b"Password",
-        b"Passwd",
-        b"Passphrase",
-        b"Pwd",
-        b"Secret",
-        b"Token",
-        b"ApiKey",
-        b"PrivateKey",
-        b"AccessKey",
-        b"SecretKey",
-    ];
-    // Every key word ends in one of these letters.
-    if !key
-        .last()
-        .is_some_and(|&c| matches!(c | 0x20, b'd' | b'e' | b't' | b'n' | b'y'))
-    {
+    if !key.last().is_some_and(|&c| key_word_end(c)) {
         return false;
     }
     let ends_word = |len: usize| {
@@ -690,9 +701,8 @@ fn key_value(text: &str, k: usize, from: usize) -> Option<Hit> {
         }
     }
     let key_end = j;
-    // Every key word ends in one of these letters (`secret_key` asks the
-    // same): most separators are ruled out before their key is read.
-    if !(j > 0 && matches!(b[j - 1] | 0x20, b'd' | b'e' | b't' | b'n' | b'y')) {
+    // Most separators are ruled out here, before their key is read.
+    if !(j > 0 && key_word_end(b[j - 1])) {
         return None;
     }
     while j > 0 && key_char(b[j - 1]) {
@@ -803,4 +813,26 @@ fn url_password(text: &str, k: usize) -> Option<Hit> {
         found: colon + 1..at,
         end: at + 1,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `key_word_end` lets through exactly the last letters of the key
+    /// words, in either case: no key word is ruled out, and no more
+    /// separators are read back than must be.
+    #[test]
+    fn key_word_end_is_the_key_words_last_letters() {
+        let key: &[u8] = b"key";
+        let words = WORDS.iter().chain(&CAMEL).chain([&key]);
+        let ends: Vec<u8> = words.map(|w| w[w.len() - 1].to_ascii_lowercase()).collect();
+        for c in 0..=255u8 {
+            assert_eq!(
+                key_word_end(c),
+                ends.contains(&c.to_ascii_lowercase()),
+                "{c}"
+            );
+        }
+    }
 }
