@@ -140,7 +140,8 @@ pub fn scan(
 ) -> Plan {
     // The path's buffer is kept between records; it holds steps borrowed
     // from this record only while this scan runs. (Collecting an empty
-    // vector into one of another lifetime keeps its allocation.)
+    // vector into one of another lifetime keeps its allocation; the test
+    // `a_scan_reuses_its_buffers` holds std to that.)
     let mut path: Vec<PathStep<'_>> = std::mem::take(&mut scratch.path)
         .into_iter()
         .map(|_| PathStep::Other)
@@ -661,6 +662,41 @@ mod tests {
             r#"{"msg":"user at example dot com, order 1234 5678 9012 3456","deep":{"a":["@@"]}}"#
         );
         assert_eq!(changed, [0, 0]);
+    }
+
+    /// The filter keeps one `Scratch` for all its records: after the
+    /// first scan, scans reuse its buffers. The path's buffer changes its
+    /// element lifetime between scans by collecting in place (std keeps
+    /// the allocation for a same-layout `map`, but does not promise it):
+    /// this test fails if that ever stops.
+    #[test]
+    fn a_scan_reuses_its_buffers() {
+        let rules = &RuleSet::new(vec![Rule::parse("e detector=email", Some("k")).unwrap()]);
+        let mut w = Writer::new();
+        w.map(|m| {
+            m.map("a", |a| {
+                a.map("b", |b| b.array("c", |c| c.str("x@example.com")))
+            });
+        });
+        let bytes = w.into_bytes();
+        let Value::Map(root) = Value::from_slice(&bytes).unwrap() else {
+            panic!("not a map")
+        };
+        let mut tally = Tally {
+            changed: vec![0; 1],
+            removed: Removed::default(),
+        };
+        let mut scratch = Scratch::default();
+        let keys = &KeyPolicy::default();
+        scan(&root, rules, keys, false, &mut tally, &mut scratch);
+        let buffers = |s: &Scratch| (s.path.as_ptr(), s.path.capacity(), s.frames.as_ptr());
+        let first = buffers(&scratch);
+        assert!(first.1 >= 3, "the path buffer was kept");
+        for _ in 0..3 {
+            scan(&root, rules, keys, false, &mut tally, &mut scratch);
+            assert_eq!(buffers(&scratch), first);
+        }
+        assert_eq!(tally.changed, [4]);
     }
 
     #[test]
