@@ -190,13 +190,15 @@ mod table {
 /// pair is one AND (`p` in the first class, `v` in the second) with no
 /// shifting across blocks. Which classes and pairs occur is gathered as
 /// bit flags in a vector, ORed block after block and across its lanes at
-/// the end; the counts and runs come from one bit per byte (`move_mask`).
+/// the end. The counts are kept per lane too (a match is all ones, minus
+/// one: subtracting it adds one), summed across the lanes before a lane
+/// can overflow; the runs come from one bit per byte (`move_mask`).
 pub(crate) mod vector {
     use super::*;
 
-    /// Blocks between two flushes of the counts, whose 16-bit lanes take
-    /// at most 16 per block.
-    const FLUSH_EVERY: u32 = 4000;
+    /// Blocks between two flushes of the counts: each 8-bit lane takes at
+    /// most one per block.
+    const FLUSH_EVERY: u32 = 255;
 
     pub(crate) fn of(text: &[u8]) -> Traits {
         let mut pass = Pass::default();
@@ -245,8 +247,8 @@ pub(crate) mod vector {
         /// Joining bytes in a row at the end of what was read.
         run: u32,
         long_run: bool,
-        /// Per-block counts in 16-bit lanes: digits, dots, colons.
-        lanes: u64,
+        /// Digits, dots and colons per lane since the last flush.
+        lanes: [u8x16; 3],
         blocks: u32,
         counts: [u32; 3],
     }
@@ -275,14 +277,16 @@ pub(crate) mod vector {
                 | (is(p, b'y') & is(v, b'J') & splat(PAIR_YJ))
                 | (colon & !digit(p) & splat(PAIR_KEY_COLON));
 
-            let mask = |x: u8x16| u64::from(x.move_mask() as u16);
-            self.lanes += lane_counts(mask(v_digit) | mask(dot) << 16 | mask(colon) << 32);
+            let [digits, dots, colons] = &mut self.lanes;
+            *digits -= v_digit;
+            *dots -= dot;
+            *colons -= colon;
             self.blocks += 1;
             if self.blocks == FLUSH_EVERY {
                 self.flush_counts();
             }
             let join = v_digit | is(v, b' ') | is(v, b'-');
-            self.runs(mask(join) as u32);
+            self.runs(join.move_mask() as u32 & 0xffff);
         }
 
         /// Follows the runs of joining bytes (`join`, one bit per byte,
@@ -305,10 +309,10 @@ pub(crate) mod vector {
         }
 
         fn flush_counts(&mut self) {
-            for (i, c) in self.counts.iter_mut().enumerate() {
-                *c += ((self.lanes >> (16 * i)) & 0xffff) as u32;
+            for (c, lanes) in self.counts.iter_mut().zip(&mut self.lanes) {
+                *c += lane_sum(lanes.to_array());
+                *lanes = u8x16::ZERO;
             }
-            self.lanes = 0;
             self.blocks = 0;
         }
 
@@ -329,14 +333,20 @@ pub(crate) mod vector {
         }
     }
 
-    /// The number of set bits in each 16-bit lane of `x` (population count
-    /// without the `popcnt` instruction, which baseline x86-64 lacks).
+    /// The sum of sixteen bytes: pairs of bytes added into 16-bit lanes of
+    /// two words, then the lanes summed by one multiplication each.
     #[inline(always)]
-    fn lane_counts(x: u64) -> u64 {
-        let x = x - ((x >> 1) & 0x5555_5555_5555_5555);
-        let x = (x & 0x3333_3333_3333_3333) + ((x >> 2) & 0x3333_3333_3333_3333);
-        let x = (x + (x >> 4)) & 0x0f0f_0f0f_0f0f_0f0f;
-        (x + (x >> 8)) & 0x00ff_00ff_00ff_00ff
+    pub(super) fn lane_sum(bytes: [u8; 16]) -> u32 {
+        const EVEN: u64 = 0x00ff_00ff_00ff_00ff;
+        let word = |i: usize| {
+            let w = u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes"));
+            (w & EVEN) + (w >> 8 & EVEN)
+        };
+        // Each 16-bit lane of `pairs` is at most 4 * 255, their sum at
+        // most 16 * 255: no carry crosses a lane, and the multiplication
+        // gathers the sum into the top lane.
+        let pairs = word(0) + word(8);
+        (pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48) as u32
     }
 }
 
@@ -407,6 +417,14 @@ mod tests {
             }
         }
         assert!(!both(b":x").pair(PAIR_KEY_COLON), "a colon first");
+    }
+
+    #[test]
+    fn lane_sums() {
+        assert_eq!(vector::lane_sum([255; 16]), 16 * 255);
+        assert_eq!(vector::lane_sum([0; 16]), 0);
+        let ramp: [u8; 16] = std::array::from_fn(|i| (i * 17) as u8);
+        assert_eq!(vector::lane_sum(ramp), (0..16).map(|i| i * 17).sum::<u32>());
     }
 
     #[test]
