@@ -217,18 +217,38 @@ pub(crate) mod vector {
             pass.block(v, u8x16::new(p));
             i += 16;
         }
-        let rest = &text[full..];
-        if !rest.is_empty() {
-            // Zeros after the end: a zero byte is in no class, so it adds
-            // to no count, ends every run and completes no pair.
-            let (mut v, mut p) = ([0u8; 16], [0u8; 16]);
-            v[..rest.len()].copy_from_slice(rest);
-            p[0] = if full == 0 { b'0' } else { text[full - 1] };
-            p[1..=rest.len()].copy_from_slice(rest);
+        let rest = text.len() - full;
+        if rest > 0 && full > 0 {
+            // The last sixteen bytes, of which the first 16 - rest were
+            // read already: their classes and pairs again change nothing
+            // (the same bytes after the same bytes), their counts and runs
+            // are masked out.
+            let at = text.len() - 16;
+            let (v, p) = (block(&text[at..]), block(&text[at - 1..]));
+            let keep = u8x16::new(block(&KEEP_LAST[rest..]));
+            pass.block_masked(u8x16::new(v), u8x16::new(p), keep, 16 - rest as u32);
+        } else if rest > 0 {
+            // Shorter than a block: zeros after the end. A zero byte is
+            // in no class, so it adds to no count, ends every run and
+            // completes no pair.
+            let (mut v, mut p) = ([0u8; 16], [b'0'; 16]);
+            v[..rest].copy_from_slice(text);
+            p[1..=rest].copy_from_slice(text);
             pass.block(u8x16::new(v), u8x16::new(p));
         }
         pass.finish(text.len())
     }
+
+    /// `KEEP_LAST[n..n + 16]` keeps the last `n` lanes of a block.
+    const KEEP_LAST: [u8; 32] = {
+        let mut k = [0u8; 32];
+        let mut i = 16;
+        while i < 32 {
+            k[i] = 0xff;
+            i += 1;
+        }
+        k
+    };
 
     /// The first sixteen bytes of `s`.
     #[inline(always)]
@@ -256,6 +276,14 @@ pub(crate) mod vector {
     impl Pass {
         #[inline(always)]
         fn block(&mut self, v: u8x16, p: u8x16) {
+            self.block_masked(v, p, u8x16::splat(0xff), 0);
+        }
+
+        /// A block whose first `skip` lanes were read before: only lanes
+        /// set in `keep` (the others) count, and runs go on from the
+        /// first of them.
+        #[inline(always)]
+        fn block_masked(&mut self, v: u8x16, p: u8x16, keep: u8x16, skip: u32) {
             let splat = u8x16::splat;
             // A digit is a byte whose distance from '0' is at most 9.
             let digit = |x: u8x16| {
@@ -278,15 +306,15 @@ pub(crate) mod vector {
                 | (colon & !digit(p) & splat(PAIR_KEY_COLON));
 
             let [digits, dots, colons] = &mut self.lanes;
-            *digits -= v_digit;
-            *dots -= dot;
-            *colons -= colon;
+            *digits -= v_digit & keep;
+            *dots -= dot & keep;
+            *colons -= colon & keep;
             self.blocks += 1;
             if self.blocks == FLUSH_EVERY {
                 self.flush_counts();
             }
             let join = v_digit | is(v, b' ') | is(v, b'-');
-            self.runs(join.move_mask() as u32 & 0xffff);
+            self.runs((join.move_mask() as u32 & 0xffff) >> skip);
         }
 
         /// Follows the runs of joining bytes (`join`, one bit per byte,
@@ -318,7 +346,15 @@ pub(crate) mod vector {
 
         fn finish(mut self, len: usize) -> Traits {
             self.flush_counts();
-            let any = |x: u8x16| x.to_array().iter().fold(0, |a, &b| a | b);
+            // The lanes ORed: two words, then halves folded onto each other.
+            let any = |x: u8x16| {
+                let b = x.to_array();
+                let word = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+                let w = word(0) | word(8);
+                let w = w | w >> 32;
+                let w = w | w >> 16;
+                (w | w >> 8) as u8
+            };
             let [digits, dots, colons] = self.counts;
             let flag = |n: u32, bit: u8| if n > 0 { bit } else { 0 };
             Traits {
