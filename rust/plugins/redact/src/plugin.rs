@@ -5,7 +5,7 @@ use flb_rs_sdk::Writer;
 
 use crate::keys::KeyPolicy;
 use crate::rule::{Rule, RuleSet};
-use crate::walk::{rewrite, scan, Removed, Scratch, Tally};
+use crate::walk::{rewrite, scan, Plan, Removed, Scratch, Tally};
 
 config_struct! {
     pub struct RedactConfig {
@@ -40,8 +40,10 @@ pub struct RedactFilter {
     /// counted per record and published once per chunk.
     tally: Tally,
     removed_total: Counter,
-    /// Per rule, counted per record and published once per chunk.
-    scanned: Vec<u64>,
+    /// Records seen in this chunk, and those of them with metadata: what
+    /// each rule looked at, published once per chunk.
+    records: u64,
+    with_metadata: u64,
     changed_records: u64,
     scratch: Scratch,
     scanned_total: Counter,
@@ -100,7 +102,8 @@ impl FilterPlugin for RedactFilter {
                 .join(", ")
         );
         Ok(RedactFilter {
-            scanned: vec![0; rules.len()],
+            records: 0,
+            with_metadata: 0,
             tally: Tally {
                 changed: vec![0; rules.len()],
                 removed: Removed::default(),
@@ -135,16 +138,18 @@ impl FilterPlugin for RedactFilter {
     }
 
     fn filter(&mut self, ev: &Event<'_>, _tag: &str, out: &mut EventEncoder) -> Decision {
-        for (i, r) in self.rules.iter().enumerate() {
-            if r.body || (r.metadata && ev.metadata.is_some()) {
-                self.scanned[i] += 1;
-            }
-        }
+        self.records += 1;
+        self.with_metadata += u64::from(ev.metadata.is_some());
         let (rules, keys) = (&self.rules, &self.keys);
         let (tally, scratch) = (&mut self.tally, &mut self.scratch);
         let body_plan = scan(&ev.body, rules, keys, false, tally, scratch);
         let meta_plan = ev.metadata.as_ref().map(|m| {
-            let plan = scan(m, rules, keys, true, tally, scratch);
+            // Most records' metadata is empty: nothing to look at.
+            let plan = if m.is_empty() {
+                Plan::default()
+            } else {
+                scan(m, rules, keys, true, tally, scratch)
+            };
             (m, plan)
         });
         let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());
@@ -173,8 +178,15 @@ impl FilterPlugin for RedactFilter {
 
     fn chunk_done(&mut self) {
         for (i, r) in self.rules.iter().enumerate() {
-            if self.scanned[i] > 0 {
-                self.scanned_total.add(self.scanned[i] as f64, &[&r.name]);
+            // A rule looks at every record's body, or at the metadata of
+            // those that have it.
+            let scanned = match (r.body, r.metadata) {
+                (true, _) => self.records,
+                (false, true) => self.with_metadata,
+                (false, false) => 0,
+            };
+            if scanned > 0 {
+                self.scanned_total.add(scanned as f64, &[&r.name]);
             }
             if self.tally.changed[i] > 0 {
                 self.changed_total
@@ -195,7 +207,7 @@ impl FilterPlugin for RedactFilter {
         if dropped > 0 {
             self.removed_total.add(dropped as f64, &["drop_keys"]);
         }
-        self.scanned.iter_mut().for_each(|n| *n = 0);
+        (self.records, self.with_metadata) = (0, 0);
         self.tally.changed.iter_mut().for_each(|n| *n = 0);
         self.changed_records = 0;
     }

@@ -152,11 +152,28 @@ fn metadata_only_when_asked() {
         body_only.unwrap(),
         [r#"1700000000.5 {"client":"10.0.0.9"} {"msg":"from [REDACTED]"}"#]
     );
-    let (_, meta_only) = run(&[("rule", "ip detector=ipv4 scope=metadata")], events);
+    let (h, meta_only) = run(&[("rule", "ip detector=ipv4 scope=metadata")], events);
     assert_eq!(
         meta_only.unwrap(),
         [r#"1700000000.5 {"client":"[REDACTED]"} {"msg":"from 10.0.0.9"}"#]
     );
+    assert_eq!(h.host.metric("records_scanned_total", &["ip"]), Some(1.0));
+    // Empty metadata is not scanned, and stays as it is where the body
+    // changes.
+    let mixed: &[Ev<'_>] = &[
+        (&[], &[("msg", "from 10.0.0.9")]),
+        (&[("client", "10.0.0.9")], &[("msg", "-")]),
+    ];
+    let (h, out) = run(&[("rule", "ip detector=ipv4 scope=both")], mixed);
+    assert_eq!(
+        out.unwrap(),
+        [
+            r#"1700000000.5 {} {"msg":"from [REDACTED]"}"#,
+            r#"1700000001.5 {"client":"[REDACTED]"} {"msg":"-"}"#
+        ]
+    );
+    assert_eq!(h.host.metric("records_scanned_total", &["ip"]), Some(2.0));
+    assert_eq!(h.host.metric("fields_changed_total", &["ip"]), Some(2.0));
     let (_, both) = run(
         &[("rule", "ip detector=ipv4 scope=both action=drop")],
         events,
