@@ -607,6 +607,7 @@ impl<'a> Reader<'a> {
 
     /// Reads one value. Containers are validated to their end and returned
     /// as lazy views.
+    #[inline(always)]
     pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
         use rmp::Marker as M;
         let start = self.pos;
