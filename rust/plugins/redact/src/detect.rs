@@ -40,6 +40,9 @@ pub enum Builtin {
     Password,
 }
 
+// Each built-in detector has a bit in a byte.
+const _: () = assert!(Builtin::ALL.len() <= 8);
+
 impl Builtin {
     /// Every built-in detector.
     pub const ALL: [Builtin; 8] = [
@@ -85,23 +88,36 @@ impl Builtin {
         }
     }
 
-    /// Whether a string with these traits can hold a match at all: what
-    /// every match needs, by the detector's definition.
-    fn may_match(self, t: &Traits) -> bool {
-        match self {
-            // 13 digits or more, maybe joined by spaces or dashes.
-            Builtin::Card => t.long_run,
-            Builtin::Email => t.has(SEEN_AT | SEEN_DOT),
+    /// This detector's bit in [`Builtin::possible`].
+    pub fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The detectors (their [`Builtin::bit`]s) that can match in a string
+    /// with these traits: what every match needs, by the detector's
+    /// definition. Computed without branches, for all detectors at once.
+    pub fn possible(t: &Traits) -> u8 {
+        let bit = |b: Builtin, yes: bool| u8::from(yes) << b as u8;
+        // 13 digits or more, maybe joined by spaces or dashes.
+        bit(Builtin::Card, t.long_run)
+            | bit(Builtin::Email, t.has(SEEN_AT | SEEN_DOT))
             // Four numbers, three dots.
-            Builtin::Ipv4 => t.digits >= 4 && t.dots >= 3,
+            | bit(Builtin::Ipv4, t.digits >= 4 && t.dots >= 3)
             // Eight groups (seven colons), or `::` for the missing ones.
-            Builtin::Ipv6 => t.colons >= 7 || t.pair(PAIR_COLONS),
-            Builtin::Jwt => t.has(SEEN_DOT) && t.pair(PAIR_YJ),
-            Builtin::Bearer => t.pair(PAIR_BE),
-            Builtin::AwsKeyId => t.has(SEEN_UPPER_A) && t.len >= 20,
+            | bit(Builtin::Ipv6, t.colons >= 7 || t.pair(PAIR_COLONS))
+            | bit(Builtin::Jwt, t.has(SEEN_DOT) && t.pair(PAIR_YJ))
+            | bit(Builtin::Bearer, t.pair(PAIR_BE))
+            | bit(Builtin::AwsKeyId, t.has(SEEN_UPPER_A) && t.len >= 20)
             // `key=`, `key:` / `"key" :`, or `://user:password@`.
-            Builtin::Password => t.has(SEEN_EQ) || t.pair(PAIR_KEY_COLON | PAIR_COLON_SLASH),
-        }
+            | bit(
+                Builtin::Password,
+                t.has(SEEN_EQ) || t.pair(PAIR_KEY_COLON | PAIR_COLON_SLASH),
+            )
+    }
+
+    /// Whether a string with these traits can hold a match at all.
+    fn may_match(self, t: &Traits) -> bool {
+        Builtin::possible(t) & self.bit() != 0
     }
 
     /// Whether a candidate the scanner found really is one.

@@ -36,6 +36,10 @@ pub struct RuleSet {
     /// Whether every rule in `everywhere` is a detector (none takes the
     /// whole value).
     everywhere_finds: [bool; 2],
+    /// When every rule in `everywhere` is a built-in detector, their
+    /// [`Builtin::bit`]s: a string none of them can match is passed over
+    /// with one test.
+    everywhere_builtins: [Option<u8>; 2],
     named: [Vec<usize>; 2],
 }
 
@@ -51,8 +55,15 @@ impl RuleSet {
         };
         let everywhere = [pick(false, true), pick(true, true)];
         let finds = |active: &[usize]| active.iter().all(|&i| rules[i].find.is_some());
+        let builtins = |active: &[usize]| {
+            active.iter().try_fold(0u8, |bits, &i| match rules[i].find {
+                Some(Detector::Builtin(b)) => Some(bits | b.bit()),
+                _ => None,
+            })
+        };
         RuleSet {
             everywhere_finds: [finds(&everywhere[0]), finds(&everywhere[1])],
+            everywhere_builtins: [builtins(&everywhere[0]), builtins(&everywhere[1])],
             everywhere,
             named: [pick(false, false), pick(true, false)],
             rules,
@@ -69,6 +80,12 @@ impl RuleSet {
     /// all detectors.
     pub fn everywhere_finds(&self, metadata: bool) -> bool {
         self.everywhere_finds[usize::from(metadata)]
+    }
+
+    /// The bits of the rules over every field in the body or the
+    /// metadata, when all are built-in detectors.
+    pub fn everywhere_builtins(&self, metadata: bool) -> Option<u8> {
+        self.everywhere_builtins[usize::from(metadata)]
     }
 
     /// The rules over named paths in the body or the metadata, in order.

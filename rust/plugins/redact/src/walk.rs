@@ -18,7 +18,7 @@ use flb_rs_sdk::msgpack::{Reader, Token};
 use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 
 use crate::action::{redact, Action};
-use crate::detect::Traits;
+use crate::detect::{Builtin, Traits};
 use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
 use crate::rule::{Fields, Rule, RuleSet};
 
@@ -222,14 +222,27 @@ fn scan_inner<'a>(
             .named(metadata)
             .iter()
             .any(|&i| applies(&rules[i], path, metadata));
-        let (active, finds): (&[usize], bool) = if named_here {
+        let (active, finds, builtins): (&[usize], bool, Option<u8>) = if named_here {
             merged.clear();
             merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], path, metadata)));
-            (merged, merged.iter().all(|&i| rules[i].find.is_some()))
+            (
+                merged,
+                merged.iter().all(|&i| rules[i].find.is_some()),
+                None,
+            )
         } else {
-            (rules.everywhere(metadata), rules.everywhere_finds(metadata))
+            (
+                rules.everywhere(metadata),
+                rules.everywhere_finds(metadata),
+                rules.everywhere_builtins(metadata),
+            )
         };
-        let whole = named_here && !finds;
+        let active = Active {
+            rules: active,
+            finds,
+            builtins,
+        };
+        let whole = named_here && !active.finds;
         let verdict = if keys.is_active() {
             keys.verdict(path, metadata)
         } else {
@@ -241,8 +254,8 @@ fn scan_inner<'a>(
         } else if whole {
             // A whole-value rule takes the value as it is, container or not.
             let v = r.read_value()?;
-            decide(&v, rules, active, finds, changed)
-        } else if active.is_empty()
+            decide(&v, rules, &active, changed)
+        } else if active.rules.is_empty()
             && verdict == Verdict::Keep
             && !wants_descent(rules, path, metadata)
             && !keys.targets_below(path, metadata)
@@ -256,7 +269,7 @@ fn scan_inner<'a>(
                 Token::Scalar(_) if verdict == Verdict::Descend => {
                     Some(removal(keys, true, removed))
                 }
-                Token::Scalar(v) if !active.is_empty() => decide(&v, rules, active, finds, changed),
+                Token::Scalar(v) if !active.rules.is_empty() => decide(&v, rules, &active, changed),
                 Token::Scalar(_) => None,
                 // Descend: the path step stays until the frame is done.
                 // (On the way to an allowed path, only what leads there
@@ -319,13 +332,27 @@ fn decimal(buf: &mut [u8; 21], mut n: u64, negative: bool) -> &str {
 
 /// Applies the active rules, in order, to one value; `detectors_only`
 /// says that none of them takes the whole value.
+/// The rules that look at one value.
+struct Active<'r> {
+    /// Their indexes, in order.
+    rules: &'r [usize],
+    /// Whether all are detectors.
+    finds: bool,
+    /// When all are built-in detectors, their bits.
+    builtins: Option<u8>,
+}
+
 fn decide(
     value: &Value<'_>,
     rules: &[Rule],
-    active: &[usize],
-    detectors_only: bool,
+    active: &Active<'_>,
     changed: &mut [u64],
 ) -> Option<Edit> {
+    let Active {
+        rules: active,
+        finds: detectors_only,
+        builtins,
+    } = *active;
     if matches!(value, Value::Map(_) | Value::Array(_)) {
         // Only a whole-value rule takes a map or array as it is; detectors
         // look at the strings inside, one by one.
@@ -355,10 +382,11 @@ fn decide(
     let mut traits: Option<Traits> = None;
     if let Value::Str(s) = value {
         let t = Traits::of(s.as_bytes());
-        let none_may = || {
-            active
+        let none_may = || match builtins {
+            Some(bits) => Builtin::possible(&t) & bits == 0,
+            None => active
                 .iter()
-                .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t)))
+                .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t))),
         };
         if detectors_only && none_may() {
             return None;
