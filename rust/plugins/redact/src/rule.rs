@@ -41,6 +41,17 @@ pub struct RuleSet {
     /// with one test.
     everywhere_builtins: [Option<u8>; 2],
     named: [Vec<usize>; 2],
+    /// Per scope, [`key_bit`] of the first key of every named path: a
+    /// top-level entry whose key's bit is not here has no named rule at or
+    /// under it.
+    named_first: [u64; 2],
+}
+
+/// A key's bit in a 64-bit filter, from its length and end bytes.
+pub fn key_bit(key: &[u8]) -> u64 {
+    let (first, last) = (key.first().copied(), key.last().copied());
+    let h = key.len() * 7 + usize::from(first.unwrap_or(0)) + usize::from(last.unwrap_or(0)) * 3;
+    1 << (h % 64)
 }
 
 impl RuleSet {
@@ -61,11 +72,24 @@ impl RuleSet {
                 _ => None,
             })
         };
+        let named = [pick(false, false), pick(true, false)];
+        let first_keys = |named: &[usize]| {
+            let paths = named.iter().flat_map(|&i| match &rules[i].fields {
+                Fields::Paths(ps) => ps.as_slice(),
+                Fields::All => &[],
+            });
+            paths.fold(0u64, |bits, p| match p.first() {
+                Some(Step::Key(k)) => bits | key_bit(k.as_bytes()),
+                // The root (or an index, which no top-level key is): all.
+                _ => u64::MAX,
+            })
+        };
         RuleSet {
+            named_first: [first_keys(&named[0]), first_keys(&named[1])],
             everywhere_finds: [finds(&everywhere[0]), finds(&everywhere[1])],
             everywhere_builtins: [builtins(&everywhere[0]), builtins(&everywhere[1])],
             everywhere,
-            named: [pick(false, false), pick(true, false)],
+            named,
             rules,
         }
     }
@@ -86,6 +110,12 @@ impl RuleSet {
     /// metadata, when all are built-in detectors.
     pub fn everywhere_builtins(&self, metadata: bool) -> Option<u8> {
         self.everywhere_builtins[usize::from(metadata)]
+    }
+
+    /// Whether a named rule's path may start with the top-level `key`
+    /// (false: certainly not).
+    pub fn named_may_start(&self, metadata: bool, key: &[u8]) -> bool {
+        self.named_first[usize::from(metadata)] & key_bit(key) != 0
     }
 
     /// The rules over named paths in the body or the metadata, in order.

@@ -193,6 +193,10 @@ fn scan_inner<'a>(
         return Ok(plan);
     };
     let Scratch { frames, merged, .. } = scratch;
+    // Whether a named rule's path may start at the current top-level
+    // entry: its key is looked up once, and nothing under it is compared
+    // with the named paths when it cannot.
+    let mut named_entry = false;
     frames.clear();
     frames.push(Frame::new(0, true, n));
     while let Some(top) = frames.last_mut() {
@@ -218,10 +222,17 @@ fn scan_inner<'a>(
         } else {
             PathStep::Index(at.1 as usize)
         });
-        let named_here = rules
-            .named(metadata)
-            .iter()
-            .any(|&i| applies(&rules[i], path, metadata));
+        if let [step] = path.as_slice() {
+            named_entry = match step {
+                PathStep::Key(k) => rules.named_may_start(metadata, k),
+                _ => !rules.named(metadata).is_empty(),
+            };
+        }
+        let named_here = named_entry
+            && rules
+                .named(metadata)
+                .iter()
+                .any(|&i| applies(&rules[i], path, metadata));
         let (active, finds, builtins): (&[usize], bool, Option<u8>) = if named_here {
             merged.clear();
             merged.extend((0..rules.len()).filter(|&i| applies(&rules[i], path, metadata)));
