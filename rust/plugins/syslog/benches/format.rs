@@ -13,37 +13,53 @@
 use std::time::Instant;
 
 use flb_rs_sdk::accessor::RecordAccessor;
-use flb_rs_sdk::{EventEncoder, EventTime, Events};
+use flb_rs_sdk::{EventEncoder, EventTime, Events, Writer};
 use flb_rs_syslog::format::{self, Options};
 use flb_rs_syslog::framing::Framing;
 use flb_rs_syslog::mapping::{Field, Issues, Mapping, SdKey};
 use flb_rs_syslog::message::Message;
 
+/// `n` records encoded as Fluent Bit's tail and JSON parser encode them:
+/// maps and strings in their shortest headers (fixmap, fixstr, str8).
 fn chunk(n: usize) -> Vec<u8> {
     let mut enc = EventEncoder::new();
+    let mut body = Writer::new();
     for i in 0..n {
-        enc.record(EventTime::new(1_795_561_509, 123_456_789), |w| {
-            w.str(
-                "log",
-                &format!(
-                    "10.0.{}.{} - - [24/Nov/2026:10:00:00 +0000] \"GET /api/v1/items/{i} HTTP/1.1\" \
-                     200 {} \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\" rt=0.0{}",
-                    i % 256,
-                    i % 199,
-                    i % 5000,
-                    i % 10
-                ),
-            );
-            w.str("stream", "stdout");
-            w.str("level", ["info", "warning", "err"][i % 3]);
-            w.map("kubernetes", |k| {
-                k.str("pod_name", &format!("web-7d9c4-{}", i % 50));
-                k.str("namespace_name", "prod");
-                k.str("container_name", "nginx");
-                k.str("host", "node-1");
-                k.map("labels", |l| l.str("app", "web"));
-            });
-        });
+        body.clear();
+        body.map_len(4);
+        body.str("log");
+        body.str(&format!(
+            "10.0.{}.{} - - [24/Nov/2026:10:00:00 +0000] \"GET /api/v1/items/{i} HTTP/1.1\" \
+             200 {} \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\" rt=0.0{}",
+            i % 256,
+            i % 199,
+            i % 5000,
+            i % 10
+        ));
+        body.str("stream");
+        body.str("stdout");
+        body.str("level");
+        body.str(["info", "warning", "err"][i % 3]);
+        body.str("kubernetes");
+        body.map_len(5);
+        for (k, v) in [
+            ("pod_name", format!("web-7d9c4-{}", i % 50)),
+            ("namespace_name", "prod".into()),
+            ("container_name", "nginx".into()),
+            ("host", "node-1".into()),
+        ] {
+            body.str(k);
+            body.str(&v);
+        }
+        body.str("labels");
+        body.map_len(1);
+        body.str("app");
+        body.str("web");
+        enc.record_encoded(
+            EventTime::new(1_795_561_509, 123_456_789),
+            None,
+            body.as_bytes(),
+        );
     }
     enc.into_bytes()
 }
