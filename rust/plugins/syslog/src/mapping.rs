@@ -194,6 +194,25 @@ fn resolve<'a>(key: Option<&RecordAccessor>, first: Option<Value<'a>>) -> Option
     key?.get_after_first(first?)
 }
 
+/// A header field: the record's field (`first` is the value of its first
+/// key) when it is there and not empty, else the Kubernetes map's
+/// `k8s_name` (with the preset on), else the field's preset.
+// Inlined: a `Text` returned through memory is read back right after the
+// call, and those loads stall on the callee's narrower stores.
+#[inline(always)]
+fn pick<'a>(
+    field: &'a Field,
+    first: Option<Value<'a>>,
+    k8s: Option<MapRef<'a>>,
+    k8s_name: Option<&str>,
+) -> Option<Text<'a>> {
+    resolve(field.key.as_ref(), first)
+        .and_then(|v| Text::of(&v))
+        .filter(|t| !t.is_empty())
+        .or_else(|| Text::of(&k8s?.get(k8s_name?)?))
+        .or_else(|| field.preset.as_deref().map(Text::from))
+}
+
 impl Mapping {
     /// Maps one record into `m`, reusing what `m` holds (its SD list);
     /// `issues` says what fell back to a preset.
@@ -268,22 +287,11 @@ impl Mapping {
             .kubernetes
             .as_ref()
             .and_then(|k| f.kubernetes.and_then(|v| v.as_map()).map(|m| (k, m)));
-        // A record field that is there and not empty, else the Kubernetes
-        // field (with the preset on), else the preset.
-        let pick = |field: &'a Field, first, k8s_name: Option<&str>| {
-            resolve(field.key.as_ref(), first)
-                .and_then(|v| Text::of(&v))
-                .filter(|t| !t.is_empty())
-                .or_else(|| {
-                    let (_, map) = k8s?;
-                    Text::of(&map.get(k8s_name?)?)
-                })
-                .or_else(|| field.preset.as_deref().map(Text::from))
-        };
-        m.hostname = pick(&self.hostname, f.hostname, Some("pod_name"));
-        m.appname = pick(&self.appname, f.appname, Some("container_name"));
-        m.procid = pick(&self.procid, f.procid, None);
-        m.msgid = pick(&self.msgid, f.msgid, None);
+        let k8s_map = k8s.map(|(_, map)| map);
+        m.hostname = pick(&self.hostname, f.hostname, k8s_map, Some("pod_name"));
+        m.appname = pick(&self.appname, f.appname, k8s_map, Some("container_name"));
+        m.procid = pick(&self.procid, f.procid, k8s_map, None);
+        m.msgid = pick(&self.msgid, f.msgid, k8s_map, None);
 
         // Paths follow the top-level keys, in the order configured.
         for key in self.sd_keys.iter().filter(|k| !k.path.is_top_level()) {
