@@ -619,9 +619,9 @@ impl<'a> Reader<'a> {
 
     /// Reads one value. Containers are validated to their end and returned
     /// as lazy views.
-    // Inlined: a 48-byte value returned through memory is copied out at
-    // odd offsets (the payload starts after a one-byte tag) right after
-    // the call, and those loads stall on the callee's narrower stores.
+    // Inlined: a 48-byte value returned through memory is copied out
+    // right after the call with loads wider than the callee's stores,
+    // which stall (no store-to-load forwarding).
     #[inline(always)]
     pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
         use rmp::Marker as M;

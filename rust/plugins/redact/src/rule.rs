@@ -48,7 +48,7 @@ pub struct RuleSet {
 }
 
 /// A key's bit in a 64-bit filter, from its length and end bytes.
-pub fn key_bit(key: &[u8]) -> u64 {
+fn key_bit(key: &[u8]) -> u64 {
     let (first, last) = (key.first().copied(), key.last().copied());
     let h = key.len() * 7 + usize::from(first.unwrap_or(0)) + usize::from(last.unwrap_or(0)) * 3;
     1 << (h % 64)
