@@ -31,10 +31,16 @@ fn check(input: &[u8], m: &Message<'_>, mode: Mode) {
         Format::Rfc5424 => {
             assert_ne!(mode, Mode::Rfc3164);
             assert!(m.pri.is_some());
+            let name = |f: &str, max: usize| {
+                assert!(!f.is_empty() && f.len() <= max, "{m:?}");
+                assert!(f.bytes().all(|b| (33..=126).contains(&b)), "{m:?}");
+            };
+            // A header field of "-" is the NILVALUE (None); an SD-NAME of
+            // "-" is an ordinary name (RFC 5424's SD-NAME allows '-').
             let limit = |f: Option<&str>, max: usize| {
                 if let Some(f) = f {
-                    assert!(!f.is_empty() && f.len() <= max && f != "-", "{m:?}");
-                    assert!(f.bytes().all(|b| (33..=126).contains(&b)), "{m:?}");
+                    name(f, max);
+                    assert_ne!(f, "-", "{m:?}");
                 }
             };
             limit(m.hostname, 255);
@@ -42,9 +48,9 @@ fn check(input: &[u8], m: &Message<'_>, mode: Mode) {
             limit(m.procid, 128);
             limit(m.msgid, 32);
             for e in &m.sd {
-                limit(Some(e.id), 32);
-                for (name, _) in &e.params {
-                    limit(Some(name), 32);
+                name(e.id, 32);
+                for (param, _) in &e.params {
+                    name(param, 32);
                 }
             }
             assert_eq!(m.timestamp.is_some(), m.timestamp_raw.is_some());
