@@ -88,36 +88,9 @@ impl Builtin {
         }
     }
 
-    /// This detector's bit in [`Builtin::possible`].
+    /// This detector's bit in a [`Possible`] set.
     pub fn bit(self) -> u8 {
         1 << self as u8
-    }
-
-    /// The detectors (their [`Builtin::bit`]s) that can match in a string
-    /// with these traits: what every match needs, by the detector's
-    /// definition. Computed without branches, for all detectors at once.
-    pub fn possible(t: &Traits) -> u8 {
-        let bit = |b: Builtin, yes: bool| u8::from(yes) << b as u8;
-        // 13 digits or more, maybe joined by spaces or dashes.
-        bit(Builtin::Card, t.long_run)
-            | bit(Builtin::Email, t.has(SEEN_AT | SEEN_DOT))
-            // Four numbers, three dots.
-            | bit(Builtin::Ipv4, t.digits >= 4 && t.dots >= 3)
-            // Eight groups (seven colons), or `::` for the missing ones.
-            | bit(Builtin::Ipv6, t.colons >= 7 || t.pair(PAIR_COLONS))
-            | bit(Builtin::Jwt, t.has(SEEN_DOT) && t.pair(PAIR_YJ))
-            | bit(Builtin::Bearer, t.pair(PAIR_BE))
-            | bit(Builtin::AwsKeyId, t.has(SEEN_UPPER_A) && t.len >= 20)
-            // `key=`, `key:` / `"key" :`, or `://user:password@`.
-            | bit(
-                Builtin::Password,
-                t.has(SEEN_EQ) || t.pair(PAIR_KEY_COLON | PAIR_COLON_SLASH),
-            )
-    }
-
-    /// Whether a string with these traits can hold a match at all.
-    fn may_match(self, t: &Traits) -> bool {
-        Builtin::possible(t) & self.bit() != 0
     }
 
     /// Whether a candidate the scanner found really is one.
@@ -128,6 +101,47 @@ impl Builtin {
             Builtin::Ipv4 => whole_token(self, text, found),
             _ => true,
         }
+    }
+}
+
+/// The built-in detectors that can match in one string, decided from its
+/// [`Traits`]: what every match needs, by the detector's definition. Made
+/// once per string and asked once per rule, so the gates are computed
+/// once, without branches, for all detectors at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Possible(u8);
+
+impl Possible {
+    pub fn of(t: &Traits) -> Possible {
+        let bit = |b: Builtin, yes: bool| u8::from(yes) << b as u8;
+        // 13 digits or more, maybe joined by spaces or dashes.
+        Possible(
+            bit(Builtin::Card, t.long_run)
+                | bit(Builtin::Email, t.has(SEEN_AT | SEEN_DOT))
+                // Four numbers, three dots.
+                | bit(Builtin::Ipv4, t.digits >= 4 && t.dots >= 3)
+                // Eight groups (seven colons), or `::` for the missing ones.
+                | bit(Builtin::Ipv6, t.colons >= 7 || t.pair(PAIR_COLONS))
+                | bit(Builtin::Jwt, t.has(SEEN_DOT) && t.pair(PAIR_YJ))
+                | bit(Builtin::Bearer, t.pair(PAIR_BE))
+                | bit(Builtin::AwsKeyId, t.has(SEEN_UPPER_A) && t.len >= 20)
+                // `key=`, `key:` / `"key" :`, or `://user:password@`.
+                | bit(
+                    Builtin::Password,
+                    t.has(SEEN_EQ) || t.pair(PAIR_KEY_COLON | PAIR_COLON_SLASH),
+                ),
+        )
+    }
+
+    /// Of a string's bytes.
+    pub fn of_bytes(text: &[u8]) -> Possible {
+        Possible::of(&Traits::of(text))
+    }
+
+    /// Whether any of the detectors in `bits` (their [`Builtin::bit`]s)
+    /// can match.
+    pub fn any(self, bits: u8) -> bool {
+        self.0 & bits != 0
     }
 }
 
@@ -186,10 +200,11 @@ impl Detector {
         })))
     }
 
-    /// Whether a string with these traits can hold a match.
-    pub fn may_match(&self, t: &Traits) -> bool {
+    /// Whether a string where `possible` detectors can match can hold a
+    /// match of this one.
+    pub fn may_match(&self, possible: Possible) -> bool {
         match self {
-            Detector::Builtin(b) => b.may_match(t),
+            Detector::Builtin(b) => possible.any(b.bit()),
             Detector::Regex(_) => true,
         }
     }
@@ -302,10 +317,10 @@ mod tests {
 
     /// The detectors the byte pass lets run on `text`.
     fn may(text: &str) -> Vec<Builtin> {
-        let t = Traits::of(text.as_bytes());
+        let p = Possible::of_bytes(text.as_bytes());
         Builtin::ALL
             .into_iter()
-            .filter(|b| b.may_match(&t))
+            .filter(|b| p.any(b.bit()))
             .collect()
     }
 

@@ -18,7 +18,7 @@ use flb_rs_sdk::msgpack::{Reader, Token};
 use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
 
 use crate::action::{redact, Action};
-use crate::detect::{Builtin, Traits};
+use crate::detect::Possible;
 use crate::keys::{leads_to, under, KeyPolicy, PathStep, Removal, Verdict};
 use crate::rule::{Fields, Rule, RuleSet};
 
@@ -341,8 +341,6 @@ fn decimal(buf: &mut [u8; 21], mut n: u64, negative: bool) -> &str {
     std::str::from_utf8(&buf[i..]).unwrap_or_default()
 }
 
-/// Applies the active rules, in order, to one value; `detectors_only`
-/// says that none of them takes the whole value.
 /// The rules that look at one value.
 struct Active<'r> {
     /// Their indexes, in order.
@@ -353,21 +351,17 @@ struct Active<'r> {
     builtins: Option<u8>,
 }
 
+/// Applies the active rules, in order, to one value.
 fn decide(
     value: &Value<'_>,
     rules: &[Rule],
     active: &Active<'_>,
     changed: &mut [u64],
 ) -> Option<Edit> {
-    let Active {
-        rules: active,
-        finds: detectors_only,
-        builtins,
-    } = *active;
     if matches!(value, Value::Map(_) | Value::Array(_)) {
         // Only a whole-value rule takes a map or array as it is; detectors
         // look at the strings inside, one by one.
-        let &i = active.iter().find(|&&i| rules[i].find.is_none())?;
+        let &i = active.rules.iter().find(|&&i| rules[i].find.is_none())?;
         changed[i] += 1;
         return Some(match &rules[i].action {
             Action::DropField => Edit::Drop,
@@ -385,24 +379,25 @@ fn decide(
         _ => false,
     };
     // Only detectors here, and nothing for them: no text is made.
-    if !detectable && detectors_only {
+    if !detectable && active.finds {
         return None;
     }
     // A string no detector could find anything in (most of them) is not
     // even checked for UTF-8.
-    let mut traits: Option<Traits> = None;
+    let mut possible: Option<Possible> = None;
     if let Value::Str(s) = value {
-        let t = Traits::of(s.as_bytes());
-        let none_may = || match builtins {
-            Some(bits) => Builtin::possible(&t) & bits == 0,
+        let p = Possible::of_bytes(s.as_bytes());
+        let none_may = || match active.builtins {
+            Some(bits) => !p.any(bits),
             None => active
+                .rules
                 .iter()
-                .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(&t))),
+                .all(|&i| rules[i].find.as_ref().is_some_and(|d| !d.may_match(p))),
         };
-        if detectors_only && none_may() {
+        if active.finds && none_may() {
             return None;
         }
-        traits = Some(t);
+        possible = Some(p);
     }
     let mut digits = [0u8; 21];
     let original: Cow<'_, str> = match value {
@@ -417,7 +412,7 @@ fn decide(
         Value::Bin(_) | Value::Ext(..) | Value::Map(_) | Value::Array(_) => "".into(),
     };
     let mut text: Option<String> = None;
-    for &i in active {
+    for &i in active.rules {
         let rule = &rules[i];
         let current = text.as_deref().unwrap_or(&original);
         let ranges = match &rule.find {
@@ -427,8 +422,8 @@ fn decide(
                 // One pass over the bytes for all rules, taken again after
                 // a rule changed the text: most detectors are ruled out
                 // there and never run.
-                let t = *traits.get_or_insert_with(|| Traits::of(current.as_bytes()));
-                if !d.may_match(&t) {
+                let p = *possible.get_or_insert_with(|| Possible::of_bytes(current.as_bytes()));
+                if !d.may_match(p) {
                     continue;
                 }
                 d.find(current)
@@ -442,7 +437,7 @@ fn decide(
             return Some(Edit::Drop);
         }
         text = Some(redact(current, &ranges, &rule.action));
-        traits = None;
+        possible = None;
     }
     text.map(Edit::Replace)
 }

@@ -11,7 +11,7 @@
 
 mod rng;
 
-use flb_rs_redact::detect::{Builtin, Detector, Traits};
+use flb_rs_redact::detect::{Builtin, Detector, Possible};
 use regex::Regex;
 use rng::Rng;
 
@@ -388,7 +388,7 @@ fn hand_written_detectors_match_their_patterns() {
             // The one pass over the bytes rules a detector out only where
             // it finds nothing.
             assert!(
-                d.may_match(&Traits::of(text.as_bytes())) || want.is_empty(),
+                d.may_match(Possible::of_bytes(text.as_bytes())) || want.is_empty(),
                 "{b:?} ruled out on {text:?}"
             );
             hits[k] += usize::from(!want.is_empty());
@@ -441,7 +441,7 @@ fn edges_match_their_patterns() {
         for text in texts {
             let want = by_reference(b, &re, group, text);
             assert!(
-                d.may_match(&Traits::of(text.as_bytes())) || want.is_empty(),
+                d.may_match(Possible::of_bytes(text.as_bytes())) || want.is_empty(),
                 "{b:?} ruled out on {text:?}"
             );
             assert_eq!(d.find(text), want, "{b:?} on {text:?}");
