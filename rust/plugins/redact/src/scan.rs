@@ -17,8 +17,10 @@
 
 use std::ops::Range;
 
-use memchr::{memchr2_iter, memchr_iter, Memchr2};
+use memchr::{memchr2_iter, memchr_iter, Memchr, Memchr2};
 use wide::u8x16;
+
+use crate::screen::vector::blocks;
 
 /// A found candidate: the match (where the search goes on after it) and
 /// the part to replace.
@@ -33,23 +35,35 @@ pub struct Hit {
 /// than a `memchr` call per position; longer strings use `memchr`.
 enum Starts<'a> {
     Marked(u128),
-    Search(Memchr2<'a>),
+    Search(Search<'a>),
 }
 
 /// The longest string whose starts are marked in one pass.
 const MARKED_UP_TO: usize = 128;
 
 impl Starts<'_> {
-    fn of(b: &[u8], c1: u8, c2: u8) -> Starts<'_> {
+    /// Every `c` in `b`.
+    fn of(b: &[u8], c: u8) -> Starts<'_> {
         if b.len() > MARKED_UP_TO {
-            return Starts::Search(memchr2_iter(c1, c2, b));
+            return Starts::Search(Search::One(memchr_iter(c, b)));
+        }
+        Starts::marked(b, |v| v.cmp_eq(u8x16::splat(c)))
+    }
+
+    /// Every `c1` or `c2` in `b`.
+    fn of2(b: &[u8], c1: u8, c2: u8) -> Starts<'_> {
+        if b.len() > MARKED_UP_TO {
+            return Starts::Search(Search::Two(memchr2_iter(c1, c2, b)));
         }
         let (s1, s2) = (u8x16::splat(c1), u8x16::splat(c2));
-        let hits = |v: [u8; 16]| {
-            let v = u8x16::new(v);
-            u128::from((v.cmp_eq(s1) | v.cmp_eq(s2)).move_mask() as u16)
-        };
-        let block = |at: usize| -> [u8; 16] { b[at..at + 16].try_into().expect("16 bytes") };
+        Starts::marked(b, |v| v.cmp_eq(s1) | v.cmp_eq(s2))
+    }
+
+    /// The bytes of `b` (at most [`MARKED_UP_TO`]) whose lanes `sought`
+    /// sets, as bits.
+    #[inline(always)]
+    fn marked(b: &[u8], sought: impl Fn(u8x16) -> u8x16) -> Starts<'_> {
+        let hits = |v: [u8; 16]| u128::from(sought(u8x16::new(v)).move_mask() as u16);
         if b.len() < 16 {
             let mut v = [0u8; 16];
             v[..b.len()].copy_from_slice(b);
@@ -57,18 +71,16 @@ impl Starts<'_> {
             return Starts::Marked(hits(v) & ((1 << b.len()) - 1));
         }
         let mut marks = 0u128;
-        let mut at = 0;
-        while at + 16 <= b.len() {
-            marks |= hits(block(at)) << at;
-            at += 16;
-        }
-        if at < b.len() {
-            // The last sixteen bytes: those marked before are marked again.
-            let last = b.len() - 16;
-            marks |= hits(block(last)) << last;
-        }
+        // Bytes read twice (the last block's first lanes) are marked again.
+        blocks(b, |at, v, _| marks |= hits(v) << at);
         Starts::Marked(marks)
     }
+}
+
+/// The positions of a string longer than [`MARKED_UP_TO`].
+enum Search<'a> {
+    One(Memchr<'a>),
+    Two(Memchr2<'a>),
 }
 
 impl Iterator for Starts<'_> {
@@ -83,7 +95,8 @@ impl Iterator for Starts<'_> {
                 *m &= *m - 1;
                 Some(i)
             }
-            Starts::Search(it) => it.next(),
+            Starts::Search(Search::One(it)) => it.next(),
+            Starts::Search(Search::Two(it)) => it.next(),
         }
     }
 }
@@ -376,7 +389,7 @@ fn octet(b: &[u8], i: usize) -> Option<usize> {
 pub fn ipv4s(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     let mut from = 0;
-    for dot in Starts::of(b, b'.', b'.') {
+    for dot in Starts::of(b, b'.') {
         if dot < from {
             continue;
         }
@@ -409,7 +422,7 @@ pub fn ipv4s(text: &str, hit: &mut dyn FnMut(Hit)) {
 pub fn ipv6s(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     let mut from = 0;
-    for c in Starts::of(b, b':', b':') {
+    for c in Starts::of(b, b':') {
         if c < from {
             continue;
         }
@@ -726,7 +739,7 @@ pub fn secret_key(key: &[u8]) -> bool {
 pub fn password_values(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     let mut from = 0;
-    for k in Starts::of(b, b'=', b':') {
+    for k in Starts::of2(b, b'=', b':') {
         if k < from {
             continue;
         }
@@ -902,8 +915,11 @@ mod tests {
                     let want: Vec<usize> = (0..len)
                         .filter(|&i| text[i] == c1 || text[i] == c2)
                         .collect();
-                    let got: Vec<usize> = Starts::of(&text, c1, c2).collect();
+                    let got: Vec<usize> = Starts::of2(&text, c1, c2).collect();
                     assert_eq!(got, want, "{c1} {c2} in {text:?}");
+                    let one: Vec<usize> = (0..len).filter(|&i| text[i] == c1).collect();
+                    let got: Vec<usize> = Starts::of(&text, c1).collect();
+                    assert_eq!(got, one, "{c1} in {text:?}");
                 }
             }
         }
