@@ -12,7 +12,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::msgpack::{DecodeError, DecodeErrorKind, MapRef, Reader, Value};
+use crate::msgpack::{DecodeError, DecodeErrorKind, MapRef, Reader, Value, ValueReader};
 
 /// A point in time as Fluent Bit carries it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -151,6 +151,40 @@ impl<'a> Event<'a> {
     pub fn is_record(&self) -> bool {
         self.kind == EventKind::Record
     }
+
+    /// The event up to its body.
+    pub fn head(&self) -> EventHead<'a> {
+        EventHead {
+            time: self.time,
+            kind: self.kind,
+            format: self.format,
+            metadata: self.metadata,
+            offset: self.offset,
+        }
+    }
+}
+
+/// An event read as far as its body: what [`Events::next_with_body`]
+/// knows before the body is read.
+#[derive(Debug, Clone, Copy)]
+pub struct EventHead<'a> {
+    /// The event's timestamp.
+    pub time: EventTime,
+    /// A record or a group marker.
+    pub kind: EventKind,
+    /// How the event was encoded (legacy or with metadata).
+    pub format: EventFormat,
+    /// The metadata map (V2), `None` for the legacy format.
+    pub metadata: Option<MapRef<'a>>,
+    /// Offset of the event in the chunk.
+    pub offset: usize,
+}
+
+fn not_a_map(offset: usize) -> DecodeError {
+    DecodeError {
+        offset,
+        kind: DecodeErrorKind::Unexpected("an event's body must be a map"),
+    }
 }
 
 /// The events of a chunk, in order. Group markers are included (see
@@ -182,6 +216,14 @@ impl<'a> Events<'a> {
     /// then the timestamp (or the V2 header), then the body, each validated
     /// as it is read.
     fn decode_one(&mut self) -> Result<Event<'a>, DecodeError> {
+        let head = self.read_head()?;
+        let body = self.reader.read_value()?;
+        let body = body.as_map().ok_or_else(|| not_a_map(head.offset))?;
+        Ok(self.event(head, body))
+    }
+
+    /// Reads an event up to its body.
+    fn read_head(&mut self) -> Result<EventHead<'a>, DecodeError> {
         let offset = self.reader.position();
         let shape = |what| DecodeError {
             offset,
@@ -203,21 +245,67 @@ impl<'a> Events<'a> {
             Some(_) => return Err(shape("an event header must be [timestamp, metadata map]")),
             None => (self.reader.read_value()?, None, EventFormat::Legacy),
         };
-        let body = self.reader.read_value()?;
-        let body = body
-            .as_map()
-            .ok_or_else(|| shape("an event's body must be a map"))?;
         let (time, kind) =
             EventTime::from_value(&ts).ok_or_else(|| shape("invalid event timestamp"))?;
-        Ok(Event {
+        Ok(EventHead {
             time,
             kind,
             format,
             metadata,
-            body,
-            raw: &self.reader_buf()[offset..self.reader.position()],
             offset,
         })
+    }
+
+    /// The event whose body, ending where the reader is, is `body`.
+    fn event(&self, head: EventHead<'a>, body: MapRef<'a>) -> Event<'a> {
+        Event {
+            time: head.time,
+            kind: head.kind,
+            format: head.format,
+            metadata: head.metadata,
+            body,
+            raw: &self.reader_buf()[head.offset..self.reader.position()],
+            offset: head.offset,
+        }
+    }
+
+    /// Reads the next event, handing its body to `read_body` to be read as
+    /// it is checked, so that each byte is walked once (see
+    /// [`ValueReader`]). The body is known to be a map (from its first
+    /// byte) before `read_body` is called; whatever it did not read is read
+    /// and checked after it returns.
+    ///
+    /// Returns the event and what `read_body` returned, or the first
+    /// malformation, after which iteration stops as for
+    /// [`Iterator::next`]; with a malformed body, what `read_body` made of
+    /// it is dropped.
+    pub fn next_with_body<T>(
+        &mut self,
+        read_body: impl FnOnce(&EventHead<'a>, &mut ValueReader<'a>) -> T,
+    ) -> Option<Result<(Event<'a>, T), DecodeError>> {
+        if self.done || self.reader.is_empty() {
+            return None;
+        }
+        let r = self.read_head().and_then(|head| {
+            let at = self.reader.position();
+            let rest = &self.reader_buf()[at..];
+            // A map's first byte: fixmap, map16, map32.
+            if !matches!(rest.first(), Some(0x80..=0x8f | 0xde | 0xdf)) {
+                return Err(not_a_map(head.offset));
+            }
+            let mut body = ValueReader::new(rest);
+            let made = read_body(&head, &mut body);
+            let map = body.complete_map().map_err(|e| DecodeError {
+                offset: at + e.offset,
+                ..e
+            })?;
+            self.reader.advance(map.raw().len());
+            Ok((self.event(head, map), made))
+        });
+        if r.is_err() {
+            self.done = true;
+        }
+        Some(r)
     }
 
     fn reader_buf(&self) -> &'a [u8] {

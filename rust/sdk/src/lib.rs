@@ -63,8 +63,8 @@ pub mod testing;
 
 pub use config::{ConfigError, Multi, PluginConfig, Properties};
 pub use encode::{EventEncoder, MapWriter, Writer};
-pub use event::{Chunk, Event, EventFormat, EventKind, EventTime, Events};
-pub use msgpack::{DecodeError, MapRef, RawStr, Value};
+pub use event::{Chunk, Event, EventFormat, EventHead, EventKind, EventTime, Events};
+pub use msgpack::{DecodeError, MapRef, RawStr, Value, ValueReader};
 pub use plugin::{
     Decision, Delivery, EmitError, Emitter, FilterPlugin, FlushResult, InitContext, InputPlugin,
     OfferError, OnFailure, OutputPlugin, PluginError, Spawner, DEFAULT_QUEUE_MAX_BYTES,

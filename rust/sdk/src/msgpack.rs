@@ -434,6 +434,12 @@ impl<'a> Reader<'a> {
         self.buf
     }
 
+    /// Moves past `n` bytes another reader read and checked.
+    pub(crate) fn advance(&mut self, n: usize) {
+        debug_assert!(n <= self.remaining());
+        self.pos += n;
+    }
+
     /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.buf.len() - self.pos
@@ -668,6 +674,143 @@ impl<'a> Reader<'a> {
                 let p = self.take(len)?;
                 Ok(scalar(marker, p))
             }
+        }
+    }
+}
+
+/// Reads one value token by token and keeps count of what is still owed
+/// to complete it, so that a reader that stops early (or reads nothing)
+/// leaves the rest to [`ValueReader::complete`], which checks it. One walk
+/// then both reads and validates the value: an event's body handed to a
+/// filter as it is read ([`crate::FilterPlugin::filter_body`]) is not
+/// walked a second time to find where it ends.
+///
+/// Offsets ([`ValueReader::position`]) count from the value's first byte.
+/// Reading past the value's end is an error, not a read of what follows.
+#[derive(Clone)]
+pub struct ValueReader<'a> {
+    r: Reader<'a>,
+    /// Values still to read: one for the value itself, then, for every
+    /// container header read, its children.
+    owed: usize,
+    /// The first read that failed: every later one fails the same way,
+    /// [`ValueReader::complete`] included (after a failed read, where the
+    /// value goes on is unknown).
+    failed: Option<DecodeError>,
+}
+
+impl<'a> ValueReader<'a> {
+    /// A reader of the value that starts at the first byte of `buf`
+    /// (bytes after it are left alone).
+    pub fn new(buf: &'a [u8]) -> Self {
+        ValueReader {
+            r: Reader::new(buf),
+            owed: 1,
+            failed: None,
+        }
+    }
+
+    /// Offset of the next byte to read, from the value's start.
+    pub fn position(&self) -> usize {
+        self.r.position()
+    }
+
+    /// Whether the whole value has been read.
+    pub fn is_complete(&self) -> bool {
+        self.owed == 0 && self.failed.is_none()
+    }
+
+    /// Counts one value as read; an error past the value's end or after a
+    /// failed read (which leaves nothing owed).
+    #[inline(always)]
+    fn owe_one(&mut self) -> Result<(), DecodeError> {
+        if self.owed == 0 {
+            return Err(self.ended());
+        }
+        self.owed -= 1;
+        Ok(())
+    }
+
+    #[cold]
+    fn ended(&mut self) -> DecodeError {
+        match &self.failed {
+            Some(e) => e.clone(),
+            None => self.fail(self.r.error(DecodeErrorKind::Unexpected(
+                "read past the end of the value",
+            ))),
+        }
+    }
+
+    #[cold]
+    fn fail(&mut self, e: DecodeError) -> DecodeError {
+        self.owed = 0;
+        self.failed = Some(e.clone());
+        e
+    }
+
+    /// Reads the next token (see [`Reader::read_token`]).
+    #[inline]
+    pub fn read_token(&mut self) -> Result<Token<'a>, DecodeError> {
+        self.owe_one()?;
+        match self.r.read_token() {
+            Ok(t) => {
+                match t {
+                    Token::Array(n) => self.owed = self.owed.saturating_add(n),
+                    Token::Map(n) => {
+                        self.owed = self.owed.saturating_add(n.saturating_mul(2));
+                    }
+                    Token::Scalar(_) => {}
+                }
+                Ok(t)
+            }
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Reads the next value whole (see [`Reader::read_value`]).
+    #[inline(always)]
+    pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
+        self.owe_one()?;
+        match self.r.read_value() {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.fail(e)),
+        }
+    }
+
+    /// Steps over the next value (see [`Reader::skip`]).
+    #[inline]
+    pub fn skip(&mut self) -> Result<&'a [u8], DecodeError> {
+        self.owe_one()?;
+        self.r.skip().map_err(|e| self.fail(e))
+    }
+
+    /// Reads what is still owed, checking it, and returns the whole value's
+    /// bytes. Can be called at any point, and again.
+    pub fn complete(&mut self) -> Result<&'a [u8], DecodeError> {
+        if let Some(e) = &self.failed {
+            return Err(e.clone());
+        }
+        let owed = std::mem::take(&mut self.owed);
+        if let Err(e) = self.r.skip_children(owed) {
+            return Err(self.fail(e));
+        }
+        Ok(&self.r.buf()[..self.r.position()])
+    }
+
+    /// The value, completed, as a map; an error if it is no map.
+    pub fn complete_map(&mut self) -> Result<MapRef<'a>, DecodeError> {
+        let raw = self.complete()?;
+        let mut header = Reader::new(raw);
+        match header.head() {
+            Ok(Head::Map(len)) => Ok(MapRef {
+                len,
+                entries: &raw[header.position()..],
+                raw,
+            }),
+            _ => Err(DecodeError {
+                offset: 0,
+                kind: DecodeErrorKind::Unexpected("not a map"),
+            }),
         }
     }
 }

@@ -6,9 +6,10 @@ use std::thread::JoinHandle;
 
 use crate::config::{ConfigError, PluginConfig};
 use crate::encode::EventEncoder;
-use crate::event::{Chunk, Event};
+use crate::event::{Chunk, Event, EventHead};
 use crate::host::{Host, MetricKind};
 use crate::metrics::{self, Counter, Gauge};
+use crate::msgpack::ValueReader;
 
 pub use crate::input::{Delivery, EmitError, Emitter, OfferError};
 
@@ -300,6 +301,26 @@ pub trait FilterPlugin: Sized + Send + 'static {
     /// Decides about one record; for [`Decision::Replace`], writes the
     /// replacement to `out` (usually with [`EventEncoder::record_with_metadata`]).
     fn filter(&mut self, event: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+
+    /// Decides about one record while its body is read: for a filter that
+    /// walks every body token by token anyway, which then is the only walk
+    /// (otherwise the runtime walks each body once to check it before
+    /// `filter`). `body` is at the body map's first byte; what the filter
+    /// does not read, the runtime reads and checks after it returns. When
+    /// the body turns out malformed, the decision is dropped and the chunk
+    /// is treated as malformed (see [`OnFailure`]).
+    ///
+    /// `None`, the default, decides with [`FilterPlugin::filter`] once the
+    /// whole event is read.
+    fn filter_body(
+        &mut self,
+        _head: &EventHead<'_>,
+        _body: &mut ValueReader<'_>,
+        _tag: &str,
+        _out: &mut EventEncoder,
+    ) -> Option<Decision> {
+        None
+    }
 
     /// See [`OnFailure`].
     const ON_FAILURE: OnFailure = OnFailure::PassUnchanged;

@@ -125,6 +125,13 @@ impl<P: OutputPlugin> DynOutput for P {
 
 pub(crate) trait DynFilter: Send {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision;
+    fn filter_body(
+        &mut self,
+        head: &crate::EventHead<'_>,
+        body: &mut crate::ValueReader<'_>,
+        tag: &str,
+        out: &mut EventEncoder,
+    ) -> Option<Decision>;
     fn on_failure(&self) -> OnFailure;
     fn chunk_done(&mut self);
     fn exit(&mut self);
@@ -133,6 +140,15 @@ pub(crate) trait DynFilter: Send {
 impl<P: FilterPlugin> DynFilter for P {
     fn filter(&mut self, event: &crate::Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
         FilterPlugin::filter(self, event, tag, out)
+    }
+    fn filter_body(
+        &mut self,
+        head: &crate::EventHead<'_>,
+        body: &mut crate::ValueReader<'_>,
+        tag: &str,
+        out: &mut EventEncoder,
+    ) -> Option<Decision> {
+        FilterPlugin::filter_body(self, head, body, tag, out)
     }
     fn on_failure(&self) -> OnFailure {
         P::ON_FAILURE
@@ -487,9 +503,20 @@ fn run_filter(
     let mut done = 0;
     // End of the last event read whole.
     let mut good = 0;
-    for ev in Events::new(data) {
-        let ev = match ev {
-            Ok(ev) => ev,
+    let mut events = Events::new(data);
+    loop {
+        // The plugin may decide while the body is read (one walk of it);
+        // otherwise it decides on the whole event, below.
+        let next = events.next_with_body(|head, body| {
+            if head.kind != EventKind::Record {
+                return None;
+            }
+            scratch.clear();
+            plugin.filter_body(head, body, tag, &mut scratch)
+        });
+        let Some(next) = next else { break };
+        let (ev, decided) = match next {
+            Ok(read) => read,
             Err(e) if policy == OnFailure::Drop => {
                 // Nothing past a malformed event can be read, so nothing
                 // there can be filtered: it goes.
@@ -515,8 +542,10 @@ fn run_filter(
         if ev.kind != EventKind::Record {
             continue;
         }
-        scratch.clear();
-        let decision = plugin.filter(&ev, tag, &mut scratch);
+        let decision = decided.unwrap_or_else(|| {
+            scratch.clear();
+            plugin.filter(&ev, tag, &mut scratch)
+        });
         if decision == Decision::Keep {
             continue;
         }

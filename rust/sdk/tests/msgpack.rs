@@ -233,3 +233,88 @@ fn tokens_walk_a_tree_one_header_at_a_time() {
     assert!(Reader::new(&[0xdc, 0x00]).read_token().is_err());
     assert!(Reader::new(&[]).read_token().is_err());
 }
+
+/// {"a": [1, {"b": "x"}], "c": "y"} followed by bytes of something else.
+fn tree_then_more() -> (Vec<u8>, usize) {
+    let mut w = Writer::new();
+    w.map_len(2);
+    w.str("a");
+    w.array_len(2);
+    w.uint(1);
+    w.map_len(1);
+    w.str("b");
+    w.str("x");
+    w.str("c");
+    w.str("y");
+    let mut buf = w.into_bytes();
+    let len = buf.len();
+    buf.extend([0x93, 0x01, 0x02]);
+    (buf, len)
+}
+
+#[test]
+fn a_value_reader_completes_what_was_not_read_and_stops_at_the_end() {
+    use flb_rs_sdk::msgpack::{Token, ValueReader};
+    let (buf, len) = tree_then_more();
+    // However far it was read, token by token, whole or skipped, the value
+    // completes to the same bytes and no further.
+    for read in 0..=6 {
+        let mut r = ValueReader::new(&buf);
+        for step in 0..read {
+            match step {
+                0 | 2 => {
+                    r.read_token().unwrap();
+                }
+                1 | 4 => {
+                    r.read_value().unwrap();
+                }
+                _ => {
+                    r.skip().unwrap();
+                }
+            }
+        }
+        assert_eq!(r.complete().unwrap(), &buf[..len], "after {read} reads");
+        assert!(r.is_complete());
+        // Again: nothing more is owed.
+        assert_eq!(r.complete().unwrap(), &buf[..len]);
+        // What follows the value is not read through it.
+        let past = r.read_token().unwrap_err();
+        assert_eq!(past.offset, len);
+    }
+    // Read to the end token by token: complete without reading more.
+    let mut r = ValueReader::new(&buf);
+    let mut tokens = 0;
+    while !r.is_complete() {
+        let _: Token = r.read_token().unwrap();
+        tokens += 1;
+    }
+    assert_eq!((tokens, r.position()), (9, len));
+    let map = r.complete_map().unwrap();
+    assert_eq!((map.len(), map.raw()), (2, &buf[..len]));
+    assert!(
+        ValueReader::new(&buf[3..]).complete_map().is_err(),
+        "an array"
+    );
+}
+
+#[test]
+fn a_value_reader_fails_for_good_after_a_failed_read() {
+    use flb_rs_sdk::msgpack::ValueReader;
+    let (buf, len) = tree_then_more();
+    // Cut inside "x": the read that meets the cut fails, and so does
+    // everything after it, the completion included.
+    let cut = &buf[..len - 5];
+    let mut r = ValueReader::new(cut);
+    r.read_token().unwrap(); // map
+    r.read_value().unwrap(); // "a"
+    let e = r.read_value().unwrap_err(); // [1, {"b": "x"}] is cut
+    assert_eq!(e.kind, DecodeErrorKind::Truncated);
+    assert!(!r.is_complete());
+    assert_eq!(r.read_value().unwrap_err(), e);
+    assert_eq!(r.complete().unwrap_err(), e);
+    // Not read at all, the same cut is found by the completion.
+    assert_eq!(
+        ValueReader::new(cut).complete().unwrap_err().kind,
+        DecodeErrorKind::Truncated
+    );
+}

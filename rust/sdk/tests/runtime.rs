@@ -534,3 +534,82 @@ fn a_fail_closed_filter_drops_what_it_cannot_filter() {
     assert_eq!(out, &data[..good]);
     assert!(h.host.logged(Level::Error, "its last 2 bytes are dropped"));
 }
+
+/// Decides while reading the body: drops a record whose first value is
+/// "drop", having read only that far; an empty body goes to `filter`.
+struct BodyFilt;
+
+/// Events `BodyFilt::filter` was given.
+static BODY_FILT_WHOLE: AtomicUsize = AtomicUsize::new(0);
+
+impl FilterPlugin for BodyFilt {
+    const NAME: &'static str = "t_body_filter";
+    const DESCRIPTION: &'static str = "test filter reading bodies";
+    type Config = ();
+
+    fn new(_: (), _: &InitContext) -> Result<Self, PluginError> {
+        Ok(BodyFilt)
+    }
+
+    fn filter(&mut self, ev: &Event<'_>, _: &str, _: &mut EventEncoder) -> Decision {
+        assert!(ev.body.is_empty(), "only empty bodies are decided here");
+        BODY_FILT_WHOLE.fetch_add(1, Ordering::SeqCst);
+        Decision::Keep
+    }
+
+    fn filter_body(
+        &mut self,
+        _: &flb_rs_sdk::EventHead<'_>,
+        body: &mut flb_rs_sdk::ValueReader<'_>,
+        _: &str,
+        _: &mut EventEncoder,
+    ) -> Option<Decision> {
+        use flb_rs_sdk::msgpack::Token;
+        let Ok(Token::Map(n)) = body.read_token() else {
+            return Some(Decision::Keep);
+        };
+        if n == 0 {
+            // Decided by `filter`, on the whole event.
+            return None;
+        }
+        let _key = body.read_value().ok()?;
+        Some(match body.read_value() {
+            Ok(Value::Str(s)) if s == "drop" => Decision::Drop,
+            _ => Decision::Keep,
+        })
+    }
+}
+
+#[test]
+fn a_filter_reading_bodies_decides_once_and_the_runtime_checks_the_rest() {
+    let h = Harness::filter::<BodyFilt>(&[]).unwrap();
+    let recs = [
+        (
+            EventTime::new(1, 0),
+            &[("msg", "a"), ("more", "unread")][..],
+        ),
+        (
+            EventTime::new(2, 0),
+            &[("msg", "drop"), ("more", "unread")][..],
+        ),
+        (EventTime::new(3, 0), &[][..]),
+        (EventTime::new(4, 0), &[("msg", "b")][..]),
+    ];
+    let data = chunk(&recs);
+    let FilterOutcome::Modified(out) = h.filter_chunk("t", &data) else {
+        panic!("expected a modified chunk")
+    };
+    let mut expected = chunk(&recs[..1]);
+    expected.extend(chunk(&recs[2..]));
+    assert_eq!(out, expected, "the rest is the input's bytes");
+    // Only the record it left undecided went to `filter`, read whole.
+    assert_eq!(BODY_FILT_WHOLE.load(Ordering::SeqCst), 1);
+
+    // A body cut short after the part the filter read: its decision is
+    // dropped, and the malformed tail is kept byte for byte.
+    let mut data = chunk(&recs[..1]);
+    let cut = chunk(&recs[1..2]);
+    data.extend_from_slice(&cut[..cut.len() - 2]);
+    assert_eq!(h.filter_chunk("t", &data), FilterOutcome::Unchanged);
+    assert!(h.host.logged(Level::Error, "malformed chunk"));
+}
