@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use flb_rs_redact::keys::KeyPolicy;
 use flb_rs_redact::rule::{Rule, RuleSet};
 use flb_rs_redact::walk::{rewrite, scan, Removed, Scratch, Tally};
-use flb_rs_sdk::{Events, MapRef, Value, Writer};
+use flb_rs_sdk::{Events, MapRef, Value, ValueReader, Writer};
 use libfuzzer_sys::fuzz_target;
 
 const RULES: &[&str] = &[
@@ -74,8 +74,11 @@ fn redact(root: &MapRef<'_>, metadata: bool) -> Option<Vec<u8>> {
         changed: vec![0u64; rules().len()],
         removed: Removed::default(),
     };
+    let mut body = ValueReader::new(root.raw());
     let plan = SCRATCH
-        .with_borrow_mut(|scratch| scan(root, rules(), keys(), metadata, &mut tally, scratch));
+        .with_borrow_mut(|scratch| scan(&mut body, rules(), keys(), metadata, &mut tally, scratch))
+        .expect("a map that was read whole is scanned");
+    assert!(body.is_complete(), "the scan read the whole map");
     if plan.is_empty() {
         return None;
     }
@@ -99,7 +102,32 @@ fn check(root: &MapRef<'_>, metadata: bool) {
     }
 }
 
+/// The walk on bytes nobody checked (a filter's first and only walk of a
+/// body): it reads exactly one map or fails, and agrees with the reader.
+fn check_unread(data: &[u8]) {
+    let mut tally = Tally {
+        changed: vec![0u64; rules().len()],
+        removed: Removed::default(),
+    };
+    let mut body = ValueReader::new(data);
+    let scanned = SCRATCH_UNREAD
+        .with_borrow_mut(|scratch| scan(&mut body, rules(), keys(), false, &mut tally, scratch));
+    let whole = flb_rs_sdk::msgpack::Reader::new(data).skip().ok();
+    let is_map = |v: &[u8]| matches!(v.first(), Some(0x80..=0x8f | 0xde | 0xdf));
+    match (scanned, body.complete_map()) {
+        (Ok(_), Ok(map)) => assert_eq!(Some(map.raw()), whole, "the walk read one map"),
+        // Only what is no map is passed over as it is.
+        (Ok(_), Err(e)) => assert!(!whole.is_some_and(is_map), "{e}"),
+        (Err(_), done) => assert!(done.is_err(), "a failed walk stays failed"),
+    }
+}
+
+thread_local! {
+    static SCRATCH_UNREAD: std::cell::RefCell<Scratch> = Default::default();
+}
+
 fuzz_target!(|data: &[u8]| {
+    check_unread(data);
     for ev in Events::new(data) {
         let Ok(ev) = ev else { break };
         check(&ev.body, false);

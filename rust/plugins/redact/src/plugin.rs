@@ -1,7 +1,7 @@
 //! `rs_redact`: the filter that applies the rules to every record.
 
 use flb_rs_sdk::prelude::*;
-use flb_rs_sdk::Writer;
+use flb_rs_sdk::{EventHead, ValueReader, Writer};
 
 use crate::keys::KeyPolicy;
 use crate::rule::{Rule, RuleSet};
@@ -137,43 +137,71 @@ impl FilterPlugin for RedactFilter {
         })
     }
 
-    fn filter(&mut self, ev: &Event<'_>, _tag: &str, out: &mut EventEncoder) -> Decision {
+    fn filter(&mut self, ev: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
+        // Only called with events read whole (the runtime uses
+        // `filter_body`): the body is read again.
+        let mut body = ValueReader::new(ev.body.raw());
+        self.filter_body(&ev.head(), &mut body, tag, out)
+            .unwrap_or(Decision::Keep)
+    }
+
+    fn filter_body(
+        &mut self,
+        head: &EventHead<'_>,
+        body: &mut ValueReader<'_>,
+        _tag: &str,
+        out: &mut EventEncoder,
+    ) -> Option<Decision> {
         self.records += 1;
-        self.with_metadata += u64::from(ev.metadata.is_some());
+        self.with_metadata += u64::from(head.metadata.is_some());
         let (rules, keys) = (&self.rules, &self.keys);
         let (tally, scratch) = (&mut self.tally, &mut self.scratch);
-        let body_plan = scan(&ev.body, rules, keys, false, tally, scratch);
-        let meta_plan = ev.metadata.as_ref().map(|m| {
+        // A malformed body is the runtime's to report: it drops this
+        // decision and treats the chunk as malformed.
+        let body_plan = scan(body, rules, keys, false, tally, scratch).ok()?;
+        let meta_plan = head.metadata.as_ref().map(|m| {
             // Most records' metadata is empty: nothing to look at.
             let plan = if m.is_empty() {
                 Plan::default()
             } else {
-                scan(m, rules, keys, true, tally, scratch)
+                // Read whole already, so it reads again.
+                scan(
+                    &mut ValueReader::new(m.raw()),
+                    rules,
+                    keys,
+                    true,
+                    tally,
+                    scratch,
+                )
+                .unwrap_or_else(|e| {
+                    log::error!("metadata unreadable while redacting: {e}");
+                    Plan::default()
+                })
             };
             (m, plan)
         });
         let meta_changed = meta_plan.as_ref().is_some_and(|(_, p)| !p.is_empty());
         if body_plan.is_empty() && !meta_changed {
             // The common case: nothing found, nothing encoded.
-            return Decision::Keep;
+            return Some(Decision::Keep);
         }
+        let body = body.complete_map().ok()?;
         self.body.clear();
         self.meta.clear();
-        let written =
-            rewrite(&ev.body, &body_plan, &mut self.body).and_then(|()| match &meta_plan {
-                Some((m, plan)) => rewrite(m, plan, &mut self.meta),
-                None => Ok(()),
-            });
+        let written = rewrite(&body, &body_plan, &mut self.body).and_then(|()| match &meta_plan {
+            Some((m, plan)) => rewrite(m, plan, &mut self.meta),
+            None => Ok(()),
+        });
         if let Err(e) = written {
             // Cannot happen for a record that was read whole; if it does,
             // the record goes rather than pass with what it should not hold.
             log::error!("record dropped: unreadable while redacting: {e}");
-            return Decision::Drop;
+            return Some(Decision::Drop);
         }
         let metadata = meta_plan.as_ref().map(|_| self.meta.as_bytes());
-        out.record_encoded(ev.time, metadata, self.body.as_bytes());
+        out.record_encoded(head.time, metadata, self.body.as_bytes());
         self.changed_records += 1;
-        Decision::Replace
+        Some(Decision::Replace)
     }
 
     fn chunk_done(&mut self) {

@@ -15,7 +15,7 @@
 use std::borrow::Cow;
 
 use flb_rs_sdk::msgpack::{Reader, Token};
-use flb_rs_sdk::{DecodeError, MapRef, Value, Writer};
+use flb_rs_sdk::{DecodeError, MapRef, Value, ValueReader, Writer};
 
 use crate::action::{redact, Action};
 use crate::detect::Possible;
@@ -125,19 +125,19 @@ pub struct Removed {
     pub dropped: u64,
 }
 
-/// Decides what the key lists remove from `root` and what the rules
-/// change in what stays, counting both in `tally`. `root` comes from an
-/// event that was read whole, so it is well-formed; should a read still
-/// fail, nothing is changed (the counts of what was decided before the
-/// failure stay).
-pub fn scan(
-    root: &MapRef<'_>,
+/// Decides what the key lists remove from the map `root` reads and what
+/// the rules change in what stays, counting both in `tally`, reading the
+/// whole map. A body is checked as this reads it (it is the only walk of
+/// it): the error is the runtime's to report, which then drops the plan
+/// (the counts of what was decided before the failure stay).
+pub fn scan<'a>(
+    root: &mut ValueReader<'a>,
     rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
     tally: &mut Tally,
     scratch: &mut Scratch,
-) -> Plan {
+) -> Result<Plan, DecodeError> {
     // The path's buffer is kept between records; it holds steps borrowed
     // from this record only while this scan runs. (Collecting an empty
     // vector into one of another lifetime keeps its allocation; the test
@@ -146,17 +146,11 @@ pub fn scan(
         .into_iter()
         .map(|_| PathStep::Other)
         .collect();
-    let plan = scan_inner(root.raw(), rules, keys, metadata, tally, scratch, &mut path);
+    let plan = scan_inner(root, rules, keys, metadata, tally, scratch, &mut path);
     path.clear();
     scratch.path = path.into_iter().map(|_| PathStep::Other).collect();
     scratch.frames.clear();
-    match plan {
-        Ok(plan) => plan,
-        Err(e) => {
-            log::error!("record unreadable while redacting: {e}");
-            Plan::default()
-        }
-    }
+    plan
 }
 
 /// What scans counted: `changed[i]`, the fields rule `i` changed;
@@ -178,7 +172,7 @@ pub struct Scratch {
 }
 
 fn scan_inner<'a>(
-    raw: &'a [u8],
+    r: &mut ValueReader<'a>,
     rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
@@ -188,7 +182,6 @@ fn scan_inner<'a>(
 ) -> Result<Plan, DecodeError> {
     let Tally { changed, removed } = tally;
     let mut plan = Plan::default();
-    let mut r = Reader::new(raw);
     let Token::Map(n) = r.read_token()? else {
         return Ok(plan);
     };
@@ -516,13 +509,14 @@ mod tests {
         };
         let mut scratch = Scratch::default();
         let plan = scan(
-            &root,
+            &mut ValueReader::new(root.raw()),
             rules,
             &KeyPolicy::default(),
             false,
             &mut tally,
             &mut scratch,
-        );
+        )
+        .unwrap();
         let Tally { changed, removed } = tally;
         assert_eq!(removed, Removed::default());
         let mut out = Writer::new();
@@ -722,12 +716,17 @@ mod tests {
         };
         let mut scratch = Scratch::default();
         let keys = &KeyPolicy::default();
-        scan(&root, rules, keys, false, &mut tally, &mut scratch);
+        let scan_root = |tally: &mut Tally, scratch: &mut Scratch| {
+            let mut r = ValueReader::new(root.raw());
+            scan(&mut r, rules, keys, false, tally, scratch).unwrap();
+            assert!(r.is_complete(), "the scan read the whole map");
+        };
+        scan_root(&mut tally, &mut scratch);
         let buffers = |s: &Scratch| (s.path.as_ptr(), s.path.capacity(), s.frames.as_ptr());
         let first = buffers(&scratch);
         assert!(first.1 >= 3, "the path buffer was kept");
         for _ in 0..3 {
-            scan(&root, rules, keys, false, &mut tally, &mut scratch);
+            scan_root(&mut tally, &mut scratch);
             assert_eq!(buffers(&scratch), first);
         }
         assert_eq!(tally.changed, [4]);
