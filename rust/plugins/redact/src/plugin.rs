@@ -138,8 +138,9 @@ impl FilterPlugin for RedactFilter {
     }
 
     fn filter(&mut self, ev: &Event<'_>, tag: &str, out: &mut EventEncoder) -> Decision {
-        // Only called with events read whole (the runtime uses
-        // `filter_body`): the body is read again.
+        // The runtime decides every record with `filter_body` (it never
+        // returns `None` for a body that reads whole); this is for a
+        // caller holding a whole event, whose body is read again.
         let mut body = ValueReader::new(ev.body.raw());
         self.filter_body(&ev.head(), &mut body, tag, out)
             .unwrap_or(Decision::Keep)

@@ -281,7 +281,7 @@ pub(crate) mod vector {
 
     /// The first sixteen bytes of `s`.
     #[inline(always)]
-    pub(crate) fn block(s: &[u8]) -> [u8; 16] {
+    fn block(s: &[u8]) -> [u8; 16] {
         let mut a = [0u8; 16];
         a.copy_from_slice(&s[..16]);
         a
