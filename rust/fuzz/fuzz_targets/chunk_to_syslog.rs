@@ -69,10 +69,18 @@ fuzz_target!(|data: &[u8]| {
     let _ = Value::from_slice(chunk);
     let mut m = Message::default();
     let mut out = Vec::new();
-    for ev in Events::new(chunk) {
-        let Ok(ev) = ev else { break };
+    // As the output reads a chunk: each body mapped while it is read (its
+    // only walk), the event checked after.
+    let mut events = Events::new(chunk);
+    let mut read_whole = Events::new(chunk).map_while(Result::ok);
+    while let Some(Ok((ev, mapped))) = events.next_with_body(|head, body| {
         let mut issues = Issues::default();
-        mapping.fill(&ev, &mut m, &mut issues);
+        mapping.fill_reading(head.time, body, &mut m, &mut issues)
+    }) {
+        // The same events as when each is read whole first.
+        let whole = read_whole.next().expect("the same number of events");
+        assert_eq!((whole.offset, whole.raw), (ev.offset, ev.raw));
+        assert!(mapped.is_ok(), "an event that reads whole maps: {mapped:?}");
         for rfc5424 in [true, false] {
             out.clear();
             if rfc5424 {
@@ -92,4 +100,5 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
+    assert!(read_whole.next().is_none(), "the same number of events");
 });

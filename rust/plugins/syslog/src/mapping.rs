@@ -5,7 +5,8 @@
 //! record has none.
 
 use flb_rs_sdk::accessor::{RecordAccessor, Step};
-use flb_rs_sdk::{Event, MapRef, Value};
+use flb_rs_sdk::msgpack::Token;
+use flb_rs_sdk::{DecodeError, Event, EventTime, MapRef, Value, ValueReader};
 
 use crate::message::{Message, Params, SdElement, Text};
 
@@ -217,11 +218,31 @@ impl Mapping {
     /// Maps one record into `m`, reusing what `m` holds (its SD list);
     /// `issues` says what fell back to a preset.
     pub fn fill<'a>(&'a self, ev: &Event<'a>, m: &mut Message<'a>, issues: &mut Issues) {
-        let body = &ev.body;
+        // A body that was read whole reads again without an error.
+        let read = self.fill_reading(ev.time, &mut ValueReader::new(ev.body.raw()), m, issues);
+        debug_assert!(read.is_ok(), "{read:?}");
+    }
+
+    /// [`Mapping::fill`] from a body being read: the record's top-level
+    /// entries are taken as they are read, so that this is the only walk
+    /// of the body (see `Events::next_with_body`). An error: the body is
+    /// malformed, and `m` holds nothing to send.
+    pub fn fill_reading<'a>(
+        &'a self,
+        time: EventTime,
+        reader: &mut ValueReader<'a>,
+        m: &mut Message<'a>,
+        issues: &mut Issues,
+    ) -> Result<(), DecodeError> {
         m.sd.clear();
         let top_level_sd = self.sd_keys.iter().any(|k| k.path.is_top_level());
         let mut f = Found::default();
-        for (k, v) in body.iter() {
+        let n = match reader.read_token()? {
+            Token::Map(n) => n,
+            _ => 0,
+        };
+        for _ in 0..n {
+            let (k, v) = (reader.read_value()?, reader.read_value()?);
             let (name, is_str) = match k {
                 Value::Str(s) => (s.as_bytes(), true),
                 Value::Bin(b) => (b, false),
@@ -257,6 +278,9 @@ impl Mapping {
             }
         }
 
+        // Everything was read: this only checks that it is a map.
+        let body = &reader.complete_map()?;
+
         let mut code_of = |key: &Option<RecordAccessor>, first, names, max, preset| match resolve(
             key.as_ref(),
             first,
@@ -281,7 +305,7 @@ impl Mapping {
             23,
             self.facility_preset,
         );
-        m.time = ev.time;
+        m.time = time;
 
         let k8s = self
             .kubernetes
@@ -329,6 +353,7 @@ impl Mapping {
                 }
             },
         };
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use flb_rs_sdk::accessor::RecordAccessor;
 use flb_rs_sdk::prelude::*;
+use flb_rs_sdk::{DecodeError, EventKind, Events};
 
 use crate::format::{self, Options};
 use crate::framing::Framing;
@@ -482,10 +483,31 @@ impl SyslogOutput {
         if skip > 0 {
             log::info!("resuming a chunk after its first {skip} acknowledged messages");
         }
-        let mut records = chunk.records_until_error();
-        for ev in &mut records {
+        let mut events = chunk.events();
+        let mut malformed: Option<DecodeError> = None;
+        loop {
+            // Each record is mapped while its body is read: one walk of it.
             let mut rec = Issues::default();
-            self.mapping.fill(&ev, &mut m, &mut rec);
+            let read = events.next_with_body(|head, body| {
+                (head.kind == EventKind::Record)
+                    .then(|| self.mapping.fill_reading(head.time, body, &mut m, &mut rec))
+            });
+            match read {
+                None => break,
+                Some(Err(e)) => {
+                    malformed = Some(e);
+                    break;
+                }
+                // A group marker.
+                Some(Ok((_, None))) => continue,
+                Some(Ok((_, Some(Ok(()))))) => {}
+                Some(Ok((ev, Some(Err(_))))) => {
+                    // Cannot be: a body whose reading failed is malformed.
+                    // Should it be, the record is mapped again, not lost.
+                    rec = Issues::default();
+                    self.mapping.fill(&ev, &mut m, &mut rec);
+                }
+            }
             issues.merge(rec);
             if rec.no_message && self.drop_without_message {
                 dropped += 1;
@@ -582,7 +604,7 @@ impl SyslogOutput {
             let fp = *fp.get_or_insert_with(|| fingerprint(chunk));
             let (messages, acked) = match self.wire {
                 Wire::Relp => {
-                    let messages = count as usize + self.count_messages(&mut records, &mut issues);
+                    let messages = count as usize + self.count_messages(&mut events, &mut issues);
                     (messages.max(skip), skip + delivered)
                 }
                 _ => (0, 0),
@@ -616,7 +638,7 @@ impl SyslogOutput {
             );
             self.metrics.dropped.add(dropped as f64, &[]);
         }
-        match records.into_error() {
+        match malformed {
             Some(e) => {
                 log::error!(
                     "malformed chunk (tag {}): {e}; {count} records before it were sent, the rest is dropped",
@@ -685,13 +707,11 @@ fn send_relp(
 impl SyslogOutput {
     /// Counts the messages the rest of a chunk would make (records that
     /// are not dropped), without formatting them.
-    fn count_messages<'a>(
-        &'a self,
-        records: &mut flb_rs_sdk::event::RecordsUntilError<'a>,
-        issues: &mut Issues,
-    ) -> usize {
+    fn count_messages<'a>(&'a self, events: &mut Events<'a>, issues: &mut Issues) -> usize {
         let mut m = Message::default();
-        records
+        events
+            .map_while(Result::ok)
+            .filter(|ev| ev.is_record())
             .filter(|ev| {
                 let mut rec = Issues::default();
                 self.mapping.fill(ev, &mut m, &mut rec);

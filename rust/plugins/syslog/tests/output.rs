@@ -554,3 +554,33 @@ fn relp_chunk_with_nothing_to_send_needs_no_connection() {
         0.0
     );
 }
+
+/// A chunk whose last record is cut short, after the keys the mapping
+/// reads first: the records before it are sent, the cut one is not (not
+/// even what was read of it), and the chunk is reported malformed.
+#[test]
+fn a_malformed_tail_sends_the_records_before_it_and_nothing_of_it() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let mut data = chunk();
+    let mut enc = EventEncoder::new();
+    enc.record(T, |m| {
+        m.str("log", "cut short");
+        m.str("level", "err");
+        m.map("kubernetes", |k| k.str("pod_name", "web-2"));
+    });
+    let third = enc.into_bytes();
+    // Cut inside "web-2", the last value of the body.
+    data.extend_from_slice(&third[..third.len() - 2]);
+    let h = harness(&props(port, &[]));
+    assert_eq!(h.flush("t", &data), FlushResult::Error);
+    assert_eq!(h.host.metric("malformed_chunks_total", &[]), Some(1.0));
+    assert_eq!(h.host.metric("messages_total", &[]), Some(2.0));
+    assert!(h.host.logged(
+        log::Level::Error,
+        "2 records before it were sent, the rest is dropped"
+    ));
+    drop(h);
+    let got = read_all(l.accept().unwrap().0);
+    assert_eq!(got, format!("{} {M1}{} {M2}", M1.len(), M2.len()));
+}
