@@ -264,8 +264,9 @@ impl EventLoop {
         let relp = server.transport == super::listen::Transport::Relp;
         log::debug!("connection from {source}");
         self.conns[i] = Some(Conn::new(io, source, ip, relp, server.ctx.max_size));
-        let n = open.fetch_add(1, Ordering::SeqCst) + 1;
-        server.ctx.metrics.connections.set(n as f64, &[]);
+        server
+            .threads
+            .count_open(true, &server.ctx.metrics.connections);
         self.drive(i);
     }
 
@@ -330,8 +331,9 @@ impl EventLoop {
         log::debug!("connection from {} closed", c.source);
         drop(c);
         self.free.push(i);
-        let open = &self.server.threads.open;
-        let left = open.fetch_sub(1, Ordering::SeqCst).saturating_sub(1);
-        self.server.ctx.metrics.connections.set(left as f64, &[]);
+        let server = &self.server;
+        server
+            .threads
+            .count_open(false, &server.ctx.metrics.connections);
     }
 }

@@ -7,10 +7,11 @@ use std::io;
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs, UdpSocket};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+use flb_rs_sdk::metrics::Gauge;
 use flb_rs_sdk::Spawner;
 use openssl::ssl::{SslAcceptor, SslMethod, SslVerifyMode};
 use socket2::{Domain, Protocol, SockRef, Socket, Type};
@@ -225,9 +226,24 @@ pub struct Threads {
     handles: Arc<Mutex<Vec<JoinHandle<()>>>>,
     /// Connections open, over all the event loops.
     pub open: Arc<AtomicUsize>,
+    /// Held while a count of `open` is shown in the gauge (`count_open`).
+    gauge_order: Arc<Mutex<()>>,
 }
 
 impl Threads {
+    /// Counts a connection opened or closed and shows the count in
+    /// `gauge`, both under one lock: with several event loops, two counts
+    /// set at once could otherwise leave the older one in the gauge.
+    pub fn count_open(&self, opened: bool, gauge: &Gauge) {
+        let _order = self.gauge_order.lock().unwrap_or_else(|e| e.into_inner());
+        let n = if opened {
+            self.open.fetch_add(1, Ordering::SeqCst) + 1
+        } else {
+            self.open.fetch_sub(1, Ordering::SeqCst).saturating_sub(1)
+        };
+        gauge.set(n as f64, &[]);
+    }
+
     fn add(&self, h: JoinHandle<()>) {
         let mut hs = self.handles.lock().unwrap_or_else(|e| e.into_inner());
         // Forget the ones already done, so the list stays short.
