@@ -296,8 +296,15 @@ impl EventEncoder {
     /// Encodes events in `format` (a filter writes the format of the chunk
     /// it was given).
     pub fn with_format(format: EventFormat) -> Self {
+        Self::with_capacity(format, 0)
+    }
+
+    /// Encodes events in `format` into a buffer with room for `n` bytes
+    /// (a filter that rewrites a chunk needs about the chunk's size: one
+    /// allocation instead of a doubling series of copies).
+    pub fn with_capacity(format: EventFormat, n: usize) -> Self {
         EventEncoder {
-            w: Writer::new(),
+            w: Writer::with_capacity(n),
             format,
             records: 0,
         }

@@ -583,6 +583,27 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// The commonest scalars (short strings, log lines up to 255 bytes,
+    /// small integers) read straight from their marker byte; `None`, the
+    /// cursor unmoved, for anything else or a string cut short (which the
+    /// general path then reports).
+    #[inline(always)]
+    fn common_scalar(&mut self) -> Option<Value<'a>> {
+        let start = self.pos;
+        let (from, len) = match *self.buf.get(start)? {
+            b @ 0x00..=0x7f => {
+                self.pos = start + 1;
+                return Some(Value::UInt(u64::from(b)));
+            }
+            b @ 0xa0..=0xbf => (start + 1, usize::from(b & 0x1f)),
+            0xd9 => (start + 2, usize::from(*self.buf.get(start + 1)?)),
+            _ => return None,
+        };
+        let s = self.buf.get(from..from + len)?;
+        self.pos = from + len;
+        Some(Value::Str(RawStr(s)))
+    }
+
     /// Reads an array header and returns its length; `None` (cursor
     /// unmoved) when the next value is not an array.
     pub fn read_array_header(&mut self) -> Result<Option<usize>, DecodeError> {
@@ -601,7 +622,22 @@ impl<'a> Reader<'a> {
     /// byte once, however deep the nesting; [`Reader::read_value`] validates
     /// a container to its end on every call, so descending with it costs
     /// depth times size.
+    #[inline]
     pub fn read_token(&mut self) -> Result<Token<'a>, DecodeError> {
+        if let Some(v) = self.common_scalar() {
+            return Ok(Token::Scalar(v));
+        }
+        match self.buf.get(self.pos) {
+            Some(&b @ 0x80..=0x8f) => {
+                self.pos += 1;
+                return Ok(Token::Map(usize::from(b & 0x0f)));
+            }
+            Some(&b @ 0x90..=0x9f) => {
+                self.pos += 1;
+                return Ok(Token::Array(usize::from(b & 0x0f)));
+            }
+            _ => {}
+        }
         let marker = rmp::Marker::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
             offset: self.pos,
             kind: DecodeErrorKind::Truncated,
@@ -632,20 +668,8 @@ impl<'a> Reader<'a> {
     pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
         use rmp::Marker as M;
         let start = self.pos;
-        // The commonest values, short strings and small integers, directly.
-        match self.buf.get(start) {
-            Some(&b @ 0xa0..=0xbf) => {
-                let end = start + 1 + usize::from(b & 0x1f);
-                if let Some(s) = self.buf.get(start + 1..end) {
-                    self.pos = end;
-                    return Ok(Value::Str(RawStr(s)));
-                }
-            }
-            Some(&b @ 0x00..=0x7f) => {
-                self.pos = start + 1;
-                return Ok(Value::UInt(u64::from(b)));
-            }
-            _ => {}
+        if let Some(v) = self.common_scalar() {
+            return Ok(v);
         }
         let marker = M::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
             offset: self.pos,

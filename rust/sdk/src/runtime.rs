@@ -549,7 +549,11 @@ fn run_filter(
         if decision == Decision::Keep {
             continue;
         }
-        let o = out.get_or_insert_with(|| EventEncoder::with_format(ev.format));
+        // Room for the chunk and an eighth more (replacements a little
+        // longer than what they replace), allocated once.
+        let o = out.get_or_insert_with(|| {
+            EventEncoder::with_capacity(ev.format, data.len() + data.len() / 8)
+        });
         o.raw_events(&data[done..ev.offset]);
         if decision == Decision::Replace {
             o.raw_events(scratch.as_bytes());

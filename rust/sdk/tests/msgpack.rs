@@ -234,6 +234,43 @@ fn tokens_walk_a_tree_one_header_at_a_time() {
     assert!(Reader::new(&[]).read_token().is_err());
 }
 
+/// A token read straight from its marker byte (short strings, log lines,
+/// small integers, small containers) is what the general path reads, for
+/// every marker byte, every fill and every cut: the same scalar and
+/// position, the same container length, or the same error at the same
+/// offset.
+#[test]
+fn a_token_and_a_value_agree_for_every_marker_and_cut() {
+    use flb_rs_sdk::msgpack::Token;
+    for marker in 0..=255u8 {
+        for fill in [0x00u8, 0x01, 0x05, 0x20] {
+            let whole: Vec<u8> = std::iter::once(marker).chain([fill; 40]).collect();
+            for end in 1..=whole.len() {
+                let buf = &whole[..end];
+                let (mut t, mut v) = (Reader::new(buf), Reader::new(buf));
+                let at = format!("marker {marker:#04x}, fill {fill:#04x}, {end} bytes");
+                match (t.read_token(), v.read_value()) {
+                    (Ok(Token::Scalar(a)), Ok(b)) => {
+                        assert_eq!(a, b, "{at}");
+                        assert_eq!(t.position(), v.position(), "{at}");
+                    }
+                    (Ok(Token::Map(n)), Ok(Value::Map(m))) => assert_eq!(n, m.len(), "{at}"),
+                    (Ok(Token::Array(n)), Ok(Value::Array(a))) => assert_eq!(n, a.len(), "{at}"),
+                    // A container's children may be cut where its header is not.
+                    (Ok(Token::Map(_) | Token::Array(_)), Err(_)) => {}
+                    (Err(a), Err(b)) if matches!(marker, 0x80..=0x9f | 0xdc..=0xdf) => {
+                        assert_eq!(a.kind, b.kind, "{at}")
+                    }
+                    (Err(a), Err(b)) => {
+                        assert_eq!((a.kind, a.offset), (b.kind, b.offset), "{at}")
+                    }
+                    (a, b) => panic!("{at}: {a:?} vs {b:?}"),
+                }
+            }
+        }
+    }
+}
+
 /// {"a": [1, {"b": "x"}], "c": "y"} followed by bytes of something else.
 fn tree_then_more() -> (Vec<u8>, usize) {
     let mut w = Writer::new();
