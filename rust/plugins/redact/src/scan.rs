@@ -672,12 +672,19 @@ const CAMEL: [&[u8]; 10] = [
     b"SecretKey",
 ];
 
-/// Whether `b` can end a secret key: every key word of [`secret_key`]
-/// (password, passwd, passphrase, pwd, secret, token, ...key and their
-/// camel-case forms) ends in one of these letters, in either case.
+/// Whether a key whose last two bytes are `pen` and `last` can be a
+/// secret key: every key word of [`secret_key`] (password, passwd,
+/// passphrase, pwd, secret, token, ...key and their camel-case forms) ends
+/// in one of these pairs of letters, in either case. Most keys in log text
+/// end otherwise (`page`, `size`, `limit`, `temperature`, `policy`): they
+/// are ruled out with no key word compared.
 #[inline]
-fn key_word_end(b: u8) -> bool {
-    matches!(b | 0x20, b'd' | b'e' | b't' | b'n' | b'y')
+fn key_word_end(pen: u8, last: u8) -> bool {
+    // OR 0x20 lowers an ASCII letter and makes no other byte one.
+    matches!(
+        [pen | 0x20, last | 0x20],
+        [b'r', b'd'] | [b'w', b'd'] | [b's', b'e'] | [b'e', b't'] | [b'e', b'n'] | [b'e', b'y']
+    )
 }
 
 /// Whether a whole key names a secret: a key word in any case, alone or
@@ -689,7 +696,7 @@ fn key_word_end(b: u8) -> bool {
 /// [A-Za-z0-9_.-]*[a-z0-9](?:Password|Passwd|Passphrase|Pwd|Secret|Token|ApiKey|PrivateKey|AccessKey|SecretKey)
 /// ```
 pub fn secret_key(key: &[u8]) -> bool {
-    if !key.last().is_some_and(|&c| key_word_end(c)) {
+    if !matches!(key, [.., pen, last] if key_word_end(*pen, *last)) {
         return false;
     }
     let ends_word = |len: usize| {
@@ -778,7 +785,7 @@ fn key_value(text: &str, k: usize, from: usize) -> Option<Hit> {
     }
     let key_end = j;
     // Most separators are ruled out here, before their key is read.
-    if !(j > 0 && key_word_end(b[j - 1])) {
+    if !(j > 1 && key_word_end(b[j - 2], b[j - 1])) {
         return None;
     }
     while j > 0 && key_char(b[j - 1]) {
@@ -925,20 +932,25 @@ mod tests {
         }
     }
 
-    /// `key_word_end` lets through exactly the last letters of the key
-    /// words, in either case: no key word is ruled out, and no more
+    /// `key_word_end` lets through exactly the last two letters of the
+    /// key words, in either case: no key word is ruled out, and no more
     /// separators are read back than must be.
     #[test]
     fn key_word_end_is_the_key_words_last_letters() {
         let key: &[u8] = b"key";
         let words = WORDS.iter().chain(&CAMEL).chain([&key]);
-        let ends: Vec<u8> = words.map(|w| w[w.len() - 1].to_ascii_lowercase()).collect();
-        for c in 0..=255u8 {
-            assert_eq!(
-                key_word_end(c),
-                ends.contains(&c.to_ascii_lowercase()),
-                "{c}"
-            );
+        let ends: Vec<[u8; 2]> = words
+            .map(|w| [w[w.len() - 2], w[w.len() - 1]].map(|c| c.to_ascii_lowercase()))
+            .collect();
+        for pen in 0..=255u8 {
+            for last in 0..=255u8 {
+                let lower = [pen, last].map(|c| c.to_ascii_lowercase());
+                assert_eq!(
+                    key_word_end(pen, last),
+                    ends.contains(&lower),
+                    "{pen} {last}"
+                );
+            }
         }
     }
 }
