@@ -59,21 +59,27 @@ impl EventTime {
         }
     }
 
+    /// Fluent Bit's event time: extension type 0, seconds and
+    /// nanoseconds as two big-endian u32 (group markers have -1 and -2 as
+    /// seconds: their u32 forms).
+    fn from_ext(d: &[u8]) -> Option<(EventTime, EventKind)> {
+        let d: &[u8; 8] = d.try_into().ok()?;
+        let s = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        let n = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
+        let kind = match (s, n) {
+            (u32::MAX, 0) => EventKind::GroupStart,
+            (s, 0) if s == u32::MAX - 1 => EventKind::GroupEnd,
+            _ => EventKind::Record,
+        };
+        if n >= 1_000_000_000 {
+            return None;
+        }
+        Some((EventTime::new(i64::from(s), n), kind))
+    }
+
     fn from_value(v: &Value<'_>) -> Option<(EventTime, EventKind)> {
         match *v {
-            Value::Ext(0, d) if d.len() == 8 => {
-                let s = u32::from_be_bytes([d[0], d[1], d[2], d[3]]);
-                let n = u32::from_be_bytes([d[4], d[5], d[6], d[7]]);
-                let kind = match (s, n) {
-                    (u32::MAX, 0) => EventKind::GroupStart,
-                    (s, 0) if s == u32::MAX - 1 => EventKind::GroupEnd,
-                    _ => EventKind::Record,
-                };
-                if n >= 1_000_000_000 {
-                    return None;
-                }
-                Some((EventTime::new(i64::from(s), n), kind))
-            }
+            Value::Ext(0, d) => Self::from_ext(d),
             Value::UInt(s) => Some((EventTime::new(i64::try_from(s).ok()?, 0), EventKind::Record)),
             Value::Int(-1) => Some((EventTime::new(-1, 0), EventKind::GroupStart)),
             Value::Int(-2) => Some((EventTime::new(-2, 0), EventKind::GroupEnd)),
@@ -225,6 +231,9 @@ impl<'a> Events<'a> {
     /// Reads an event up to its body.
     fn read_head(&mut self) -> Result<EventHead<'a>, DecodeError> {
         let offset = self.reader.position();
+        if let Some(head) = self.read_usual_head(offset) {
+            return Ok(head);
+        }
         let shape = |what| DecodeError {
             offset,
             kind: DecodeErrorKind::Unexpected(what),
@@ -252,6 +261,31 @@ impl<'a> Events<'a> {
             kind,
             format,
             metadata,
+            offset,
+        })
+    }
+
+    /// The header as Fluent Bit writes it, `[[fixext 8 time, metadata map],`,
+    /// read straight from its first twelve bytes; `None`, the reader
+    /// unmoved, for any other (the general path then reads or refuses it).
+    /// Every event of every chunk starts here, so it is worth its bytes.
+    fn read_usual_head(&mut self, offset: usize) -> Option<EventHead<'a>> {
+        let b = self.reader.buf().get(offset..offset + 12)?;
+        if b[..4] != [0x92, 0x92, 0xd7, 0x00] {
+            return None;
+        }
+        let (time, kind) = EventTime::from_ext(&b[4..])?;
+        let mut r = self.reader.clone();
+        r.advance(12);
+        let Ok(Value::Map(metadata)) = r.read_value() else {
+            return None;
+        };
+        self.reader = r;
+        Some(EventHead {
+            time,
+            kind,
+            format: EventFormat::V2,
+            metadata: Some(metadata),
             offset,
         })
     }

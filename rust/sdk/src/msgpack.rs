@@ -493,35 +493,43 @@ impl<'a> Reader<'a> {
     /// Reads a marker and its length fields, leaving the cursor on the
     /// payload (scalars) or on the first child (containers).
     fn head(&mut self) -> Result<Head, DecodeError> {
-        use rmp::Marker as M;
         let at = self.pos;
-        let marker = M::from_u8(self.byte()?);
+        let marker = self.byte()?;
         let payload = |len| Ok(Head::Payload { len });
+        // The marker bytes of the msgpack spec, matched directly (one jump
+        // table, no marker enum built and matched again).
         match marker {
-            M::FixPos(_) | M::FixNeg(_) | M::Null | M::True | M::False => payload(0),
-            M::U8 | M::I8 => payload(1),
-            M::U16 | M::I16 => payload(2),
-            M::U32 | M::I32 | M::F32 => payload(4),
-            M::U64 | M::I64 | M::F64 => payload(8),
-            M::FixStr(n) => payload(usize::from(n)),
-            M::Str8 | M::Bin8 => payload(self.len8()?),
-            M::Str16 | M::Bin16 => payload(self.len16()?),
-            M::Str32 | M::Bin32 => payload(self.len32()?),
-            M::FixExt1 => payload(2),
-            M::FixExt2 => payload(3),
-            M::FixExt4 => payload(5),
-            M::FixExt8 => payload(9),
-            M::FixExt16 => payload(17),
-            M::Ext8 => payload(self.len8()? + 1),
-            M::Ext16 => payload(self.len16()? + 1),
-            M::Ext32 => payload(self.len32()?.saturating_add(1)),
-            M::FixArray(n) => Ok(Head::Array(usize::from(n))),
-            M::Array16 => Ok(Head::Array(self.len16()?)),
-            M::Array32 => Ok(Head::Array(self.len32()?)),
-            M::FixMap(n) => Ok(Head::Map(usize::from(n))),
-            M::Map16 => Ok(Head::Map(self.len16()?)),
-            M::Map32 => Ok(Head::Map(self.len32()?)),
-            M::Reserved => Err(DecodeError {
+            // fixints, nil, false, true.
+            0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => payload(0),
+            // (u)int8 .. (u)int64, float 32 and 64.
+            0xcc | 0xd0 => payload(1),
+            0xcd | 0xd1 => payload(2),
+            0xce | 0xd2 | 0xca => payload(4),
+            0xcf | 0xd3 | 0xcb => payload(8),
+            // fixstr; str and bin 8, 16, 32.
+            0xa0..=0xbf => payload(usize::from(marker & 0x1f)),
+            0xd9 | 0xc4 => payload(self.len8()?),
+            0xda | 0xc5 => payload(self.len16()?),
+            0xdb | 0xc6 => payload(self.len32()?),
+            // fixext 1, 2, 4, 8, 16 (a type byte, then the data); ext 8,
+            // 16, 32.
+            0xd4 => payload(2),
+            0xd5 => payload(3),
+            0xd6 => payload(5),
+            0xd7 => payload(9),
+            0xd8 => payload(17),
+            0xc7 => payload(self.len8()? + 1),
+            0xc8 => payload(self.len16()? + 1),
+            0xc9 => payload(self.len32()?.saturating_add(1)),
+            // fixarray, array 16, 32; fixmap, map 16, 32.
+            0x90..=0x9f => Ok(Head::Array(usize::from(marker & 0x0f))),
+            0xdc => Ok(Head::Array(self.len16()?)),
+            0xdd => Ok(Head::Array(self.len32()?)),
+            0x80..=0x8f => Ok(Head::Map(usize::from(marker & 0x0f))),
+            0xde => Ok(Head::Map(self.len16()?)),
+            0xdf => Ok(Head::Map(self.len32()?)),
+            // 0xc1, never used.
+            _ => Err(DecodeError {
                 offset: at,
                 kind: DecodeErrorKind::ReservedMarker,
             }),
@@ -638,10 +646,10 @@ impl<'a> Reader<'a> {
             }
             _ => {}
         }
-        let marker = rmp::Marker::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
+        let marker = *self.buf.get(self.pos).ok_or(DecodeError {
             offset: self.pos,
             kind: DecodeErrorKind::Truncated,
-        })?);
+        })?;
         match self.head()? {
             Head::Array(n) => Ok(Token::Array(n)),
             Head::Map(n) => Ok(Token::Map(n)),
@@ -666,15 +674,14 @@ impl<'a> Reader<'a> {
     // which stall (no store-to-load forwarding).
     #[inline(always)]
     pub fn read_value(&mut self) -> Result<Value<'a>, DecodeError> {
-        use rmp::Marker as M;
         let start = self.pos;
         if let Some(v) = self.common_scalar() {
             return Ok(v);
         }
-        let marker = M::from_u8(*self.buf.get(self.pos).ok_or(DecodeError {
+        let marker = *self.buf.get(self.pos).ok_or(DecodeError {
             offset: self.pos,
             kind: DecodeErrorKind::Truncated,
-        })?);
+        })?;
         match self.head()? {
             Head::Array(n) => {
                 let items_start = self.pos;
@@ -869,8 +876,7 @@ const STEP: [u16; 256] = {
 };
 
 /// Builds a scalar from its marker and payload (lengths already checked).
-fn scalar(marker: rmp::Marker, p: &[u8]) -> Value<'_> {
-    use rmp::Marker as M;
+fn scalar(marker: u8, p: &[u8]) -> Value<'_> {
     let arr = |n: usize| -> [u8; 8] {
         let mut a = [0u8; 8];
         a[8 - n..].copy_from_slice(&p[..n]);
@@ -891,31 +897,24 @@ fn scalar(marker: rmp::Marker, p: &[u8]) -> Value<'_> {
         }
     };
     match marker {
-        M::FixPos(n) => Value::UInt(u64::from(n)),
-        M::FixNeg(n) => Value::Int(i64::from(n)),
-        M::Null => Value::Nil,
-        M::True => Value::Bool(true),
-        M::False => Value::Bool(false),
-        M::U8 => Value::UInt(uint(1)),
-        M::U16 => Value::UInt(uint(2)),
-        M::U32 => Value::UInt(uint(4)),
-        M::U64 => Value::UInt(uint(8)),
-        M::I8 => int(sint(1)),
-        M::I16 => int(sint(2)),
-        M::I32 => int(sint(4)),
-        M::I64 => int(sint(8)),
-        M::F32 => Value::F32(f32::from_bits(uint(4) as u32)),
-        M::F64 => Value::F64(f64::from_bits(uint(8))),
-        M::FixStr(_) | M::Str8 | M::Str16 | M::Str32 => Value::Str(RawStr(p)),
-        M::Bin8 | M::Bin16 | M::Bin32 => Value::Bin(p),
-        M::FixExt1
-        | M::FixExt2
-        | M::FixExt4
-        | M::FixExt8
-        | M::FixExt16
-        | M::Ext8
-        | M::Ext16
-        | M::Ext32 => Value::Ext(p[0] as i8, &p[1..]),
+        0x00..=0x7f => Value::UInt(u64::from(marker)),
+        0xe0..=0xff => Value::Int(i64::from(marker as i8)),
+        0xc0 => Value::Nil,
+        0xc2 => Value::Bool(false),
+        0xc3 => Value::Bool(true),
+        0xcc => Value::UInt(uint(1)),
+        0xcd => Value::UInt(uint(2)),
+        0xce => Value::UInt(uint(4)),
+        0xcf => Value::UInt(uint(8)),
+        0xd0 => int(sint(1)),
+        0xd1 => int(sint(2)),
+        0xd2 => int(sint(4)),
+        0xd3 => int(sint(8)),
+        0xca => Value::F32(f32::from_bits(uint(4) as u32)),
+        0xcb => Value::F64(f64::from_bits(uint(8))),
+        0xa0..=0xbf | 0xd9..=0xdb => Value::Str(RawStr(p)),
+        0xc4..=0xc6 => Value::Bin(p),
+        0xd4..=0xd8 | 0xc7..=0xc9 => Value::Ext(p[0] as i8, &p[1..]),
         // Containers and the reserved marker never reach here.
         _ => Value::Nil,
     }

@@ -53,6 +53,26 @@ fn v2_and_legacy_events_with_every_timestamp_form() {
     }
 }
 
+/// The header as Fluent Bit writes it (a fixext 8 timestamp), read by a
+/// shorter path, gives what the same header with an ext 8 timestamp gives
+/// through the general one: time, kind, metadata, body, raw bytes.
+#[test]
+fn the_usual_header_reads_as_the_general_one() {
+    for (seconds, nanos) in [(1_700_000_000, 5), (0xffff_ffff, 0), (0xffff_fffe, 0)] {
+        let usual = event(|w| w.event_time(EventTime::new(seconds, nanos)), true);
+        assert_eq!(&usual[..4], [0x92, 0x92, 0xd7, 0x00]);
+        // ext 8 of length 8, type 0: the same timestamp, three bytes of header.
+        let mut general = vec![0x92, 0x92, 0xc7, 0x08, 0x00];
+        general.extend(&usual[4..]);
+        let a = Events::new(&usual).next().unwrap().unwrap();
+        let b = Events::new(&general).next().unwrap().unwrap();
+        assert_eq!((a.time, a.kind, a.format), (b.time, b.kind, b.format));
+        assert_eq!(a.metadata.unwrap().raw(), b.metadata.unwrap().raw());
+        assert_eq!(a.body.raw(), b.body.raw());
+        assert_eq!((a.raw, b.raw), (&usual[..], &general[..]));
+    }
+}
+
 #[test]
 fn group_markers_are_recognised_and_skipped_by_records() {
     let mut chunk = Vec::new();
@@ -99,6 +119,22 @@ fn malformed_events_stop_iteration_with_an_error() {
             "nanoseconds out of range",
             vec![0x92, 0xd7, 0x00, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x80],
         ),
+        // Fluent Bit's own header shape ([[fixext 8, map], ...]), read by
+        // a shorter path, refused the same way.
+        (
+            "usual header, nanoseconds out of range",
+            vec![
+                0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x80, 0x80,
+            ],
+        ),
+        (
+            "usual header, metadata not a map",
+            vec![0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x01, 0x80],
+        ),
+        (
+            "usual header, metadata cut short",
+            vec![0x92, 0x92, 0xd7, 0x00, 0, 0, 0, 1, 0, 0, 0, 0, 0x81, 0xa1],
+        ),
         (
             "negative float",
             vec![0x92, 0xcb, 0xbf, 0xf0, 0, 0, 0, 0, 0, 0, 0x80],
@@ -106,7 +142,7 @@ fn malformed_events_stop_iteration_with_an_error() {
         ("truncated", good[..good.len() - 1].to_vec()),
     ];
     for (what, bad) in cases {
-        let truncated = what == "truncated";
+        let truncated = what == "truncated" || what.ends_with("cut short");
         let mut chunk = good.clone();
         chunk.extend(&bad);
         if !truncated {
