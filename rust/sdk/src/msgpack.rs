@@ -630,7 +630,8 @@ impl<'a> Reader<'a> {
     /// byte once, however deep the nesting; [`Reader::read_value`] validates
     /// a container to its end on every call, so descending with it costs
     /// depth times size.
-    #[inline]
+    // Inlined for the reason `read_value` is.
+    #[inline(always)]
     pub fn read_token(&mut self) -> Result<Token<'a>, DecodeError> {
         if let Some(v) = self.common_scalar() {
             return Ok(Token::Scalar(v));
@@ -780,7 +781,7 @@ impl<'a> ValueReader<'a> {
     }
 
     /// Reads the next token (see [`Reader::read_token`]).
-    #[inline]
+    #[inline(always)]
     pub fn read_token(&mut self) -> Result<Token<'a>, DecodeError> {
         self.owe_one()?;
         match self.r.read_token() {
