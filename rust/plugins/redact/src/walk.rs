@@ -190,16 +190,24 @@ fn scan_inner<'a>(
     // entry: its key is looked up once, and nothing under it is compared
     // with the named paths when it cannot.
     let mut named_entry = false;
+    // The innermost container is kept apart from the stack of those
+    // holding it, in registers rather than in the vector's memory: every
+    // value reads and updates it.
     frames.clear();
-    frames.push(Frame::new(0, true, n));
-    while let Some(top) = frames.last_mut() {
+    let mut top = Frame::new(0, true, n);
+    loop {
         if top.left == 0 {
-            let done = frames.pop().expect("a frame is on the stack");
+            let Some(parent) = frames.pop() else {
+                // The root map is done.
+                if top.dirty {
+                    plan.dirty.push((top.at, top.drops));
+                }
+                break;
+            };
+            let done = std::mem::replace(&mut top, parent);
             if done.dirty {
                 plan.dirty.push((done.at, done.drops));
-                if let Some(parent) = frames.last_mut() {
-                    parent.dirty = true;
-                }
+                top.dirty = true;
             }
             path.pop();
             continue;
@@ -279,18 +287,17 @@ fn scan_inner<'a>(
                 // (On the way to an allowed path, only what leads there
                 // will stay of it.)
                 Token::Map(n) => {
-                    frames.push(Frame::new(header, true, n));
+                    frames.push(std::mem::replace(&mut top, Frame::new(header, true, n)));
                     continue;
                 }
                 Token::Array(n) => {
-                    frames.push(Frame::new(header, false, n));
+                    frames.push(std::mem::replace(&mut top, Frame::new(header, false, n)));
                     continue;
                 }
             }
         };
         path.pop();
         if let Some(e) = edit {
-            let top = frames.last_mut().expect("a frame is on the stack");
             if e == Edit::Drop {
                 top.drops += 1;
             }
