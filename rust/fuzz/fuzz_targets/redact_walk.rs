@@ -113,7 +113,7 @@ fn check_unread(data: &[u8]) {
     let scanned = SCRATCH_UNREAD
         .with_borrow_mut(|scratch| scan(&mut body, rules(), keys(), false, &mut tally, scratch));
     let whole = flb_rs_sdk::msgpack::Reader::new(data).skip().ok();
-    let is_map = |v: &[u8]| matches!(v.first(), Some(0x80..=0x8f | 0xde | 0xdf));
+    let is_map = |v: &[u8]| v.first().is_some_and(|&b| flb_rs_sdk::msgpack::is_map_marker(b));
     match (scanned, body.complete_map()) {
         (Ok(_), Ok(map)) => assert_eq!(Some(map.raw()), whole, "the walk read one map"),
         // Only what is no map is passed over as it is.

@@ -323,8 +323,10 @@ impl<'a> Events<'a> {
         let r = self.read_head().and_then(|head| {
             let at = self.reader.position();
             let rest = &self.reader_buf()[at..];
-            // A map's first byte: fixmap, map16, map32.
-            if !matches!(rest.first(), Some(0x80..=0x8f | 0xde | 0xdf)) {
+            if !rest
+                .first()
+                .is_some_and(|&b| crate::msgpack::is_map_marker(b))
+            {
                 return Err(not_a_map(head.offset));
             }
             let mut body = ValueReader::new(rest);

@@ -847,6 +847,11 @@ impl<'a> ValueReader<'a> {
     }
 }
 
+/// Whether `marker` begins a map: a fixmap, map 16 or map 32.
+pub fn is_map_marker(marker: u8) -> bool {
+    matches!(marker, 0x80..=0x8f | 0xde | 0xdf)
+}
+
 /// How `skip_children` steps over a value that its marker alone
 /// describes: the low byte is the value's whole size in bytes, the high
 /// byte how many children follow it (a fixmap's keys and values, a

@@ -271,7 +271,21 @@ fn a_token_and_a_value_agree_for_every_marker_and_cut() {
     }
 }
 
-/// {"a": [1, {"b": "x"}], "c": "y"} followed by bytes of something else.
+/// `is_map_marker` names exactly the marker bytes read as map headers.
+#[test]
+fn the_map_markers_are_those_read_as_maps() {
+    use flb_rs_sdk::msgpack::{is_map_marker, Token};
+    for marker in 0..=255u8 {
+        let bytes = [marker, 0, 0, 0, 0];
+        let read = Reader::new(&bytes).read_token();
+        assert_eq!(
+            is_map_marker(marker),
+            matches!(read, Ok(Token::Map(_))),
+            "{marker:#04x}"
+        );
+    }
+}
+
 fn tree_then_more() -> (Vec<u8>, usize) {
     let mut w = Writer::new();
     w.map_len(2);
