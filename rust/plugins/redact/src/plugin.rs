@@ -153,13 +153,14 @@ impl FilterPlugin for RedactFilter {
         _tag: &str,
         out: &mut EventEncoder,
     ) -> Option<Decision> {
-        self.records += 1;
-        self.with_metadata += u64::from(head.metadata.is_some());
         let (rules, keys) = (&self.rules, &self.keys);
         let (tally, scratch) = (&mut self.tally, &mut self.scratch);
         // A malformed body is the runtime's to report: it drops this
-        // decision and treats the chunk as malformed.
+        // decision and treats the chunk as malformed. The record is not
+        // counted, nor is anything decided in it before the failure.
         let body_plan = scan(body, rules, keys, false, tally, scratch).ok()?;
+        self.records += 1;
+        self.with_metadata += u64::from(head.metadata.is_some());
         let meta_plan = head.metadata.as_ref().map(|m| {
             // Most records' metadata is empty: nothing to look at.
             let plan = if m.is_empty() {

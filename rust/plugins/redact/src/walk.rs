@@ -146,10 +146,21 @@ pub fn scan<'a>(
         .into_iter()
         .map(|_| PathStep::Other)
         .collect();
-    let plan = scan_inner(root, rules, keys, metadata, tally, scratch, &mut path);
+    scratch.changes.clear();
+    scratch.removed = Removed::default();
+    let plan = scan_inner(root, rules, keys, metadata, scratch, &mut path);
     path.clear();
     scratch.path = path.into_iter().map(|_| PathStep::Other).collect();
     scratch.frames.clear();
+    // Counted only once the whole map was read: a record that turns out
+    // malformed is dropped with its decisions, and so are its counts.
+    if plan.is_ok() {
+        for &i in &scratch.changes {
+            tally.changed[i] += 1;
+        }
+        tally.removed.not_allowed += scratch.removed.not_allowed;
+        tally.removed.dropped += scratch.removed.dropped;
+    }
     plan
 }
 
@@ -169,6 +180,11 @@ pub struct Scratch {
     path: Vec<PathStep<'static>>,
     /// The active rules where some rule names the path.
     merged: Vec<usize>,
+    /// This scan's counts, added to the tally when it succeeds: the rule
+    /// of every change, in order (few records change anything), and what
+    /// the key lists removed.
+    changes: Vec<usize>,
+    removed: Removed,
 }
 
 fn scan_inner<'a>(
@@ -176,16 +192,20 @@ fn scan_inner<'a>(
     rules: &RuleSet,
     keys: &KeyPolicy,
     metadata: bool,
-    tally: &mut Tally,
     scratch: &mut Scratch,
     path: &mut Vec<PathStep<'a>>,
 ) -> Result<Plan, DecodeError> {
-    let Tally { changed, removed } = tally;
     let mut plan = Plan::default();
     let Token::Map(n) = r.read_token()? else {
         return Ok(plan);
     };
-    let Scratch { frames, merged, .. } = scratch;
+    let Scratch {
+        frames,
+        merged,
+        changes: changed,
+        removed,
+        ..
+    } = scratch;
     // Whether a named rule's path may start at the current top-level
     // entry: its key is looked up once, and nothing under it is compared
     // with the named paths when it cannot.
@@ -356,13 +376,13 @@ fn decide(
     value: &Value<'_>,
     rules: &[Rule],
     active: &Active<'_>,
-    changed: &mut [u64],
+    changed: &mut Vec<usize>,
 ) -> Option<Edit> {
     if matches!(value, Value::Map(_) | Value::Array(_)) {
         // Only a whole-value rule takes a map or array as it is; detectors
         // look at the strings inside, one by one.
         let &i = active.rules.iter().find(|&&i| rules[i].find.is_none())?;
-        changed[i] += 1;
+        changed.push(i);
         return Some(match &rules[i].action {
             Action::DropField => Edit::Drop,
             a => Edit::Replace(
@@ -432,7 +452,7 @@ fn decide(
         if ranges.is_empty() {
             continue;
         }
-        changed[i] += 1;
+        changed.push(i);
         if rule.action == Action::DropField {
             return Some(Edit::Drop);
         }

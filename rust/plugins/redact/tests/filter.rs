@@ -124,6 +124,38 @@ fn near_misses_pass_untouched_and_unencoded() {
     assert_eq!(h.host.metric("records_changed_total", &[]), None);
 }
 
+/// A record whose body is cut short is dropped with the rest of the
+/// chunk (rs_redact fails closed), and nothing decided in it before the
+/// cut counts: not the record, not the e-mail address found in it.
+#[test]
+fn a_malformed_record_counts_for_nothing() {
+    let mut data = chunk(&[
+        (&[], &[("msg", "card 4111 1111 1111 1111")]),
+        (&[], &[("msg", "to a@b.io"), ("x", "y")]),
+    ]);
+    data.truncate(data.len() - 1);
+    let h = Harness::filter::<RedactFilter>(&[
+        ("rule", "card detector=card action=keep_last:4"),
+        ("rule", "email detector=email"),
+    ])
+    .unwrap();
+    let FilterOutcome::Modified(out) = h.filter_chunk("app", &data) else {
+        panic!("the chunk changed");
+    };
+    assert_eq!(
+        lines(&out),
+        [r#"1700000000.5 {} {"msg":"card ***************1111"}"#]
+    );
+    assert_eq!(h.host.metric("records_scanned_total", &["card"]), Some(1.0));
+    assert_eq!(
+        h.host.metric("records_scanned_total", &["email"]),
+        Some(1.0)
+    );
+    assert_eq!(h.host.metric("fields_changed_total", &["card"]), Some(1.0));
+    assert_eq!(h.host.metric("fields_changed_total", &["email"]), None);
+    assert_eq!(h.host.metric("records_changed_total", &[]), Some(1.0));
+}
+
 #[test]
 fn only_changed_records_are_rewritten() {
     let (_, out) = run(
