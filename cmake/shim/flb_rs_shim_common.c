@@ -109,15 +109,25 @@ static int host_property_at(void *host_ins, size_t index,
     return -1;
 }
 
-/* Label keys or values with the instance's name in front. */
+/* Label arrays up to this long (the instance's name and the plugin's
+ * labels) are built on the stack: an update runs for every label set of
+ * every chunk, and needs no allocation there. */
+#define SHIM_STACK_LABELS 8
+
+/* Label keys or values with the instance's name in front, in `stack` when
+ * they fit (it holds SHIM_STACK_LABELS), else in memory the caller frees
+ * with release_labels. */
 static char **with_name(const char *first, size_t count,
-                        const char *const *rest)
+                        const char *const *rest, char **stack)
 {
-    char **all = flb_calloc(count + 1, sizeof(char *));
+    char **all = stack;
     size_t i;
 
-    if (all == NULL) {
-        return NULL;
+    if (count + 1 > SHIM_STACK_LABELS) {
+        all = flb_calloc(count + 1, sizeof(char *));
+        if (all == NULL) {
+            return NULL;
+        }
     }
     all[0] = (char *) first;
     for (i = 0; i < count; i++) {
@@ -126,12 +136,20 @@ static char **with_name(const char *first, size_t count,
     return all;
 }
 
+static void release_labels(char **all, char **stack)
+{
+    if (all != stack) {
+        flb_free(all);
+    }
+}
+
 static int host_metric_create(void *host_ins, int kind, const char *name,
                               const char *help, size_t label_count,
                               const char *const *labels)
 {
     struct flb_rs_shim_ctx *ctx = host_ins;
     struct flb_rs_shim_metric *grown;
+    char *stack[SHIM_STACK_LABELS];
     char **keys;
     void *metric = NULL;
     int id = -1;
@@ -139,7 +157,7 @@ static int host_metric_create(void *host_ins, int kind, const char *name,
     if (ctx->cmt == NULL) {
         return -1;
     }
-    keys = with_name("name", label_count, labels);
+    keys = with_name("name", label_count, labels, stack);
     if (keys == NULL) {
         return -1;
     }
@@ -166,7 +184,7 @@ static int host_metric_create(void *host_ins, int kind, const char *name,
         }
     }
     pthread_mutex_unlock(&ctx->metrics_lock);
-    flb_free(keys);
+    release_labels(keys, stack);
     return id;
 }
 
@@ -177,9 +195,10 @@ static void host_metric_update(void *host_ins, int id, int op, double value,
     struct flb_rs_shim_ctx *ctx = host_ins;
     struct flb_rs_shim_metric *m;
     uint64_t ts = cfl_time_now();
+    char *stack[SHIM_STACK_LABELS];
     char **values;
 
-    values = with_name(ctx->instance_name, label_count, label_values);
+    values = with_name(ctx->instance_name, label_count, label_values, stack);
     if (values == NULL) {
         return;
     }
@@ -200,7 +219,7 @@ static void host_metric_update(void *host_ins, int id, int op, double value,
         }
     }
     pthread_mutex_unlock(&ctx->metrics_lock);
-    flb_free(values);
+    release_labels(values, stack);
 }
 
 /* `append` is kind-specific (inputs only): see flb_rs_shim_input.c. */

@@ -231,6 +231,43 @@ fn c_strings(items: &[&str]) -> Result<Vec<CString>, String> {
         .collect()
 }
 
+/// Label strings short and few enough for [`with_c_strings`] to build them
+/// on the stack (every label set of every chunk is one update: they are
+/// usually one or two short names).
+const STACK_LABEL_BYTES: usize = 256;
+const STACK_LABELS: usize = 8;
+
+/// Calls `f` with `items` as NUL-terminated C strings, built in a buffer on
+/// the stack when they fit and on the heap otherwise; nothing when one of
+/// them holds a NUL byte (C cannot be given it).
+fn with_c_strings(items: &[&str], f: impl FnOnce(&[*const c_char])) {
+    let bytes: usize = items.iter().map(|s| s.len() + 1).sum();
+    if items.len() > STACK_LABELS || bytes > STACK_LABEL_BYTES {
+        if let Ok(owned) = c_strings(items) {
+            let ptrs: Vec<*const c_char> = owned.iter().map(|s| s.as_ptr()).collect();
+            f(&ptrs);
+        }
+        return;
+    }
+    if items.iter().any(|s| s.as_bytes().contains(&0)) {
+        return;
+    }
+    // Each string is followed by a byte left zero: its terminator.
+    let mut buf = [0u8; STACK_LABEL_BYTES];
+    let mut starts = [0usize; STACK_LABELS];
+    let mut at = 0;
+    for (start, s) in starts.iter_mut().zip(items) {
+        *start = at;
+        buf[at..at + s.len()].copy_from_slice(s.as_bytes());
+        at += s.len() + 1;
+    }
+    let mut ptrs = [std::ptr::null::<c_char>(); STACK_LABELS];
+    for (p, &start) in ptrs.iter_mut().zip(&starts[..items.len()]) {
+        *p = buf[start..].as_ptr().cast();
+    }
+    f(&ptrs[..items.len()]);
+}
+
 impl Host for FfiHost {
     fn log(&self, level: Level, message: &str) {
         let level = match level {
@@ -295,24 +332,63 @@ impl Host for FfiHost {
         let (Some(update), Ok(id)) = (self.api.metric_update, c_int::try_from(id)) else {
             return;
         };
-        let Ok(values) = c_strings(label_values) else {
-            return;
-        };
-        let ptrs: Vec<*const c_char> = values.iter().map(|s| s.as_ptr()).collect();
         let op = match op {
             MetricOp::Add => FLB_RS_METRIC_ADD,
             MetricOp::Set => FLB_RS_METRIC_SET,
         };
-        // SAFETY: host callback, callable from any thread while the
-        // instance is alive (checked under the lock); strings live until
-        // the call returns.
-        self.if_alive(|| unsafe { update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr()) })
+        with_c_strings(label_values, |ptrs| {
+            // SAFETY: host callback, callable from any thread while the
+            // instance is alive (checked under the lock); the strings are
+            // NUL-terminated and live until the call returns.
+            self.if_alive(|| unsafe {
+                update(self.host_ins, id, op, value, ptrs.len(), ptrs.as_ptr())
+            })
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The strings `with_c_strings` hands over, read back as C reads them.
+    fn as_c_reads(items: &[&str]) -> Option<Vec<String>> {
+        let mut seen = None;
+        with_c_strings(items, |ptrs| {
+            let read = ptrs.iter().map(|&p| {
+                // SAFETY: `with_c_strings` hands NUL-terminated strings
+                // that live until `f` returns.
+                let c = unsafe { std::ffi::CStr::from_ptr(p) };
+                c.to_str().unwrap().to_string()
+            });
+            seen = Some(read.collect());
+        });
+        seen
+    }
+
+    #[test]
+    fn label_strings_reach_c_whole_on_the_stack_and_on_the_heap() {
+        let long = "x".repeat(STACK_LABEL_BYTES);
+        let many: Vec<String> = (0..=STACK_LABELS).map(|i| format!("l{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        let exact = "y".repeat(STACK_LABEL_BYTES - 1);
+        for items in [
+            &[][..],
+            &["", "a"][..],
+            &["rule_one", "not_allowed"][..],
+            &[exact.as_str()][..],
+            &["z", long.as_str()][..],
+            &many[..],
+            &many[..STACK_LABELS],
+        ] {
+            assert_eq!(
+                as_c_reads(items).as_deref(),
+                Some(&items.iter().map(|s| s.to_string()).collect::<Vec<_>>()[..])
+            );
+        }
+        assert_eq!(as_c_reads(&["ok", "n\0l"]), None);
+        assert_eq!(as_c_reads(&[long.as_str(), "n\0l"]), None);
+    }
 
     #[test]
     fn the_field_list_covers_the_whole_host_table() {

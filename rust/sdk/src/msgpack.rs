@@ -636,6 +636,9 @@ impl<'a> Reader<'a> {
         if let Some(v) = self.common_scalar() {
             return Ok(Token::Scalar(v));
         }
+        // Fixmaps and fixarrays (every record and most nested values) are
+        // taken here too, though `head` knows them: through `head` and its
+        // jump table the filter benchmark is 3.5% slower (measured).
         match self.buf.get(self.pos) {
             Some(&b @ 0x80..=0x8f) => {
                 self.pos += 1;

@@ -125,11 +125,18 @@ pub struct Removed {
     pub dropped: u64,
 }
 
+impl std::ops::AddAssign for Removed {
+    fn add_assign(&mut self, other: Removed) {
+        self.not_allowed += other.not_allowed;
+        self.dropped += other.dropped;
+    }
+}
+
 /// Decides what the key lists remove from the map `root` reads and what
 /// the rules change in what stays, counting both in `tally`, reading the
 /// whole map. A body is checked as this reads it (it is the only walk of
-/// it): the error is the runtime's to report, which then drops the plan
-/// (the counts of what was decided before the failure stay).
+/// it): the error is the runtime's to report, and nothing decided before
+/// it is counted.
 pub fn scan<'a>(
     root: &mut ValueReader<'a>,
     rules: &RuleSet,
@@ -158,8 +165,7 @@ pub fn scan<'a>(
         for &i in &scratch.changes {
             tally.changed[i] += 1;
         }
-        tally.removed.not_allowed += scratch.removed.not_allowed;
-        tally.removed.dropped += scratch.removed.dropped;
+        tally.removed += scratch.removed;
     }
     plan
 }
