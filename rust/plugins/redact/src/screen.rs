@@ -293,9 +293,11 @@ pub(crate) mod vector {
         seen: u8x16,
         /// `PAIR_*` flags per lane, ORed over the blocks.
         pairs: u8x16,
-        /// Joining bytes in a row at the end of what was read.
-        run: u32,
-        long_run: bool,
+        /// The joining bytes of the block before (one bit per byte, the
+        /// first lowest).
+        before: u32,
+        /// Not zero once 13 bytes in a row joined.
+        long_runs: u32,
         /// Digits, dots and colons per lane since the last flush.
         lanes: [u8x16; 3],
         blocks: u32,
@@ -346,23 +348,21 @@ pub(crate) mod vector {
             self.runs((join.move_mask() as u32 & 0xffff) >> skip);
         }
 
-        /// Follows the runs of joining bytes (`join`, one bit per byte,
-        /// the first byte lowest) into this block, within it and out of it.
+        /// Looks for a long run of joining bytes ending in this block
+        /// (`join`, one bit per byte, the first byte lowest): thirteen
+        /// bytes lie within two blocks, so within the window of this
+        /// block's bits above those of the block before. (No branch and
+        /// no run length carried from block to block: cheaper than
+        /// following runs across blocks, as this did before.)
         #[inline(always)]
         fn runs(&mut self, join: u32) {
-            if join == 0xffff {
-                self.run += 16;
-            } else {
-                // Bit i of `n13`: bytes i to i + 12 all join.
-                let n2 = join & join >> 1;
-                let n4 = n2 & n2 >> 2;
-                let n8 = n4 & n4 >> 4;
-                let n13 = n8 & n4 >> 8 & join >> 12;
-                let lead = (!join).trailing_zeros();
-                self.long_run |= self.run + lead >= LONG_RUN || n13 != 0;
-                self.run = (join << 16).leading_ones();
-            }
-            self.long_run |= self.run >= LONG_RUN;
+            let w = self.before | join << 16;
+            // Bit i of `n13`: bytes i to i + 12 of the window all join.
+            let n2 = w & w >> 1;
+            let n4 = n2 & n2 >> 2;
+            let n8 = n4 & n4 >> 4;
+            self.long_runs |= n8 & n4 >> 8 & w >> (LONG_RUN - 1);
+            self.before = join;
         }
 
         fn flush_counts(&mut self) {
@@ -391,7 +391,7 @@ pub(crate) mod vector {
                 digits,
                 dots,
                 colons,
-                long_run: self.long_run,
+                long_run: self.long_runs != 0,
                 seen: any(self.seen) | flag(dots, SEEN_DOT) | flag(colons, SEEN_COLON),
                 pairs: any(self.pairs),
             }
