@@ -27,7 +27,8 @@ pub enum Builtin {
     Ipv6,
     /// JSON Web Tokens: three base64url parts, the first two JSON objects.
     Jwt,
-    /// The token of an `Authorization: Bearer <token>` header.
+    /// The token of an `Authorization: Bearer <token>` header, and HTTP
+    /// Basic credentials (`Basic <base64 of user:password>`).
     Bearer,
     /// AWS access key ids (AKIA..., ASIA..., ...).
     AwsKeyId,
@@ -99,6 +100,7 @@ impl Builtin {
         match self {
             Builtin::Ipv6 => whole_token(self, text, found) && ipv6_address(s),
             Builtin::Ipv4 => whole_token(self, text, found),
+            Builtin::Bearer => !scan::after_basic(text, found.start) || scan::basic_credentials(s),
             _ => true,
         }
     }
@@ -585,6 +587,35 @@ mod tests {
             "Bearer tokens expire after an hour",
             "the bearer of bad news",
             "Bearer authentication.",
+        ] {
+            assert!(found(Builtin::Bearer, text).is_empty(), "{text}");
+        }
+    }
+
+    #[test]
+    fn basic_credentials_wherever_they_are() {
+        // `dXNlcjpwYXNz` is `user:pass`, `YTpiYw==` is `a:bc`.
+        for (text, want) in [
+            ("Authorization: Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+            (r#"{"authorization":"basic YTpiYw=="}"#, "YTpiYw=="),
+            ("Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+            ("curl -H 'Proxy-Authorization: BASIC YTpiYw'", "YTpiYw"),
+            ("sent Basic dXNlcjpwYXNz, got 401", "dXNlcjpwYXNz"),
+        ] {
+            assert_eq!(found(Builtin::Bearer, text), [want], "{text}");
+        }
+        // Prose, and tokens that do not decode to `user:password`: no
+        // colon (`YWJj` is `abc`), too short, bad padding or alphabet, a
+        // control character (`YQo6Yg==` is `a\n:b`), not a word start.
+        for text in [
+            "Basic auth failed for the client",
+            "basic plan selected",
+            "Authorization: Basic YWJj",
+            "Basic YTo=",
+            "Basic YTpiYw===",
+            "Basic YTpi-Yw",
+            "Basic YQo6Yg==",
+            "xBasic dXNlcjpwYXNz",
         ] {
             assert!(found(Builtin::Bearer, text).is_empty(), "{text}");
         }

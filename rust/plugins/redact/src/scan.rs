@@ -536,22 +536,34 @@ fn quote(b: &[u8], i: usize) -> usize {
     }
 }
 
-/// The bearer detector, two branches, leftmost first:
+/// The bearer detector, three branches, leftmost first:
 ///
 /// ```text
 /// (?i:\bauthorization)(?:\\?["'])?\s*[:=]\s*(?:\\?["'])?(?i:bearer)\s+([A-Za-z0-9\-._~+/]+=*)
 /// (?:^\s*(?i:bearer)|\b(?:Bearer|BEARER))\s+([A-Za-z0-9\-._~+/]*[0-9\-_~+/][A-Za-z0-9\-._~+/]*=*|[A-Za-z]{16,}=*)
+/// \b(?i:basic)\s+([A-Za-z0-9\-._~+/]+=*)
 /// ```
+///
+/// The third branch's token (HTTP Basic credentials, RFC 7617) is
+/// confirmed by [`basic_credentials`]: it must decode to `user:password`.
 pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     // Candidate starts, in order: `authorization` found from its `z`,
-    // `bearer` from its `b`.
-    let mut bearer = memchr2_iter(b'b', b'B', b)
-        .filter(|&i| starts_with_ci(b, i, b"bearer"))
+    // `bearer` and `basic` from their `b`.
+    let mut words = memchr2_iter(b'b', b'B', b)
+        .filter_map(|i| {
+            if starts_with_ci(b, i, b"bearer") {
+                Some((i, Scheme::Bearer))
+            } else if starts_with_ci(b, i, b"basic") {
+                Some((i, Scheme::Basic))
+            } else {
+                None
+            }
+        })
         .peekable();
-    // Both branches need a `bearer`: without one, `authorization` is not
-    // looked for.
-    if bearer.peek().is_none() {
+    // Every branch needs a `bearer` or a `basic`: without one,
+    // `authorization` is not looked for.
+    if words.peek().is_none() {
         return;
     }
     let mut auth = memchr2_iter(b'z', b'Z', b)
@@ -560,28 +572,32 @@ pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
         .peekable();
     let mut from = 0;
     loop {
-        let (i, is_auth) = match (auth.peek(), bearer.peek()) {
-            (Some(&a), Some(&r)) if a < r => (a, true),
-            (Some(&a), None) => (a, true),
-            (_, Some(&r)) => (r, false),
+        let (i, word) = match (auth.peek(), words.peek()) {
+            (Some(&a), Some(&(r, _))) if a < r => (a, None),
+            (Some(&a), None) => (a, None),
+            (_, Some(&(r, w))) => (r, Some(w)),
             (None, None) => return,
         };
-        if is_auth {
+        if word.is_none() {
             auth.next();
         } else {
-            bearer.next();
+            words.next();
         }
         if i < from {
             continue;
         }
-        let found = if is_auth {
-            authorization_token(text, i)
-        } else {
-            let at_start = from == 0 && text[..i].trim_start().is_empty();
-            let exact = matches!(&b[i..i + 6], b"Bearer" | b"BEARER") && word_starts(text, i);
-            (at_start || exact)
-                .then(|| looks_like_token(text, i + 6))
-                .flatten()
+        let found = match word {
+            None => authorization_token(text, i),
+            Some(Scheme::Bearer) => {
+                let at_start = from == 0 && text[..i].trim_start().is_empty();
+                let exact = matches!(&b[i..i + 6], b"Bearer" | b"BEARER") && word_starts(text, i);
+                (at_start || exact)
+                    .then(|| looks_like_token(text, i + 6))
+                    .flatten()
+            }
+            Some(Scheme::Basic) => word_starts(text, i)
+                .then(|| token_after(text, i + 5))
+                .flatten(),
         };
         if let Some(found) = found {
             let end = found.end;
@@ -607,12 +623,68 @@ fn authorization_token(text: &str, i: usize) -> Option<Range<usize>> {
     if !starts_with_ci(b, q, b"bearer") {
         return None;
     }
-    let t = skip_ws(text, q + 6);
-    if t == q + 6 {
+    token_after(text, q + 6)
+}
+
+/// The scheme word a candidate starts with.
+#[derive(Debug, Clone, Copy)]
+enum Scheme {
+    Bearer,
+    Basic,
+}
+
+/// `\s+([A-Za-z0-9\-._~+/]+=*)` at `q`: the token's range.
+fn token_after(text: &str, q: usize) -> Option<Range<usize>> {
+    let b = text.as_bytes();
+    let t = skip_ws(text, q);
+    if t == q {
         return None;
     }
     let n = b[t..].iter().take_while(|&&c| token_char(c)).count();
     (n > 0).then(|| t..equals_after(b, t + n))
+}
+
+/// Whether the token at `start` follows the scheme word `basic` (any
+/// case) and whitespace: the third branch's, the only one whose scheme
+/// word is not `bearer`.
+pub fn after_basic(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end().as_bytes();
+    before.len() >= 5 && before[before.len() - 5..].eq_ignore_ascii_case(b"basic")
+}
+
+/// Whether `token` is HTTP Basic credentials: standard base64 (padded or
+/// not) of at least three bytes holding a `:` (between user and
+/// password) and no control character. "Basic auth" and other prose
+/// after the word fail it: their letters decode to no such text.
+pub fn basic_credentials(token: &str) -> bool {
+    let data = token.trim_end_matches('=');
+    let pad = token.len() - data.len();
+    if pad > 2 || (pad > 0 && token.len() % 4 != 0) || data.len() % 4 == 1 {
+        return false;
+    }
+    let (mut acc, mut bits, mut bytes, mut colon) = (0u32, 0u32, 0usize, false);
+    for c in data.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return false,
+        };
+        acc = (acc << 6 | u32::from(v)) & 0xffff;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            match (acc >> bits) as u8 {
+                b':' => colon = true,
+                0..=0x1f | 0x7f => return false,
+                _ => {}
+            }
+            bytes += 1;
+        }
+    }
+    colon && bytes >= 3
 }
 
 /// The second branch's token after `bearer` ends at `q`.

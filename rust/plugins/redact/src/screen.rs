@@ -4,7 +4,8 @@
 //!
 //! It notes which of the bytes detectors look for occur, counts some,
 //! notes some pairs of adjacent bytes that every match of a detector holds
-//! (`::` or seven colons for an IPv6 address, `be` for a bearer token),
+//! (`::` or seven colons for an IPv6 address, `be` or `ba` for a bearer
+//! token or Basic credentials),
 //! and whether 13 bytes in a row are digits, spaces or dashes (where a
 //! card number can be). On ordinary log text (timestamps, durations,
 //! UUIDs, clock times) that rules out most detectors that single bytes
@@ -42,7 +43,8 @@ pub(crate) const SEEN_UPPER_A: u8 = 16;
 
 /// `::` (IPv6).
 pub(crate) const PAIR_COLONS: u8 = 1;
-/// `b` or `B`, then `e` or `E` (the `be` of `bearer`).
+/// `b` or `B`, then `e`, `E`, `a` or `A` (the `be` of `bearer`, the `ba`
+/// of `basic`).
 pub(crate) const PAIR_BE: u8 = 2;
 /// `yJ` (the `eyJ` every JWT part starts with).
 pub(crate) const PAIR_YJ: u8 = 4;
@@ -112,6 +114,8 @@ mod table {
         t[b'A' as usize] = SEEN_UPPER_A as u64;
         t[b'e' as usize] = pair(PAIR_BE);
         t[b'E' as usize] = pair(PAIR_BE);
+        t[b'a' as usize] |= pair(PAIR_BE);
+        t[b'A' as usize] |= pair(PAIR_BE);
         t[b'J' as usize] = pair(PAIR_YJ);
         t
     };
@@ -322,7 +326,7 @@ pub(crate) mod vector {
                 from_zero.min(splat(9)).cmp_eq(from_zero)
             };
             // `b` and `B` alike (0x42 and 0x62 are the only bytes that OR
-            // 0x20 makes `b`), and `e`, `E`.
+            // 0x20 makes `b`), and `e`, `E`, `a`, `A`.
             let folded = |x: u8x16, c: u8| (x | splat(0x20)).cmp_eq(splat(c));
             let is = |x: u8x16, c: u8| x.cmp_eq(splat(c));
             let (v_digit, colon, dot) = (digit(v), is(v, b':'), is(v, b'.'));
@@ -332,7 +336,7 @@ pub(crate) mod vector {
                 | (is(v, b'A') & splat(SEEN_UPPER_A));
             self.pairs |= (p_colon & colon & splat(PAIR_COLONS))
                 | (p_colon & is(v, b'/') & splat(PAIR_COLON_SLASH))
-                | (folded(p, b'b') & folded(v, b'e') & splat(PAIR_BE))
+                | (folded(p, b'b') & (folded(v, b'e') | folded(v, b'a')) & splat(PAIR_BE))
                 | (is(p, b'y') & is(v, b'J') & splat(PAIR_YJ))
                 | (colon & !digit(p) & splat(PAIR_KEY_COLON));
 
@@ -447,10 +451,12 @@ mod tests {
     fn pairs_and_runs_are_found_at_every_offset() {
         // Across a block's edge the previous block's last byte counts:
         // every pair and run, at every offset, in every string length.
-        let cases: [Case; 7] = [
+        let cases: [Case; 9] = [
             ("::", |t| t.pair(PAIR_COLONS)),
             ("Be", |t| t.pair(PAIR_BE)),
             ("bE", |t| t.pair(PAIR_BE)),
+            ("Ba", |t| t.pair(PAIR_BE)),
+            ("bA", |t| t.pair(PAIR_BE)),
             ("yJ", |t| t.pair(PAIR_YJ)),
             ("x:", |t| t.pair(PAIR_KEY_COLON)),
             (":/", |t| t.pair(PAIR_COLON_SLASH)),
@@ -466,9 +472,10 @@ mod tests {
         }
         // And what is not there is not found: a pair split by a byte, a
         // colon after a digit or first, a run one byte short.
-        let misses: [Case; 7] = [
+        let misses: [Case; 8] = [
             (": :", |t| t.pair(PAIR_COLONS)),
             ("B e", |t| t.pair(PAIR_BE)),
+            ("b a", |t| t.pair(PAIR_BE)),
             ("y J", |t| t.pair(PAIR_YJ)),
             ("1:2:3", |t| t.pair(PAIR_KEY_COLON)),
             (": /", |t| t.pair(PAIR_COLON_SLASH)),
