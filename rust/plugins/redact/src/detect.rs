@@ -100,7 +100,6 @@ impl Builtin {
         match self {
             Builtin::Ipv6 => whole_token(self, text, found) && ipv6_address(s),
             Builtin::Ipv4 => whole_token(self, text, found),
-            Builtin::Bearer => !scan::after_basic(text, found.start) || scan::basic_credentials(s),
             _ => true,
         }
     }
@@ -163,7 +162,7 @@ fn ipv6_address(s: &str) -> bool {
     !(upper && lower) && addr.parse::<std::net::Ipv6Addr>().is_ok()
 }
 
-pub use crate::scan::luhn;
+pub use crate::scan::{basic_credentials, luhn};
 
 /// A compiled "what to find".
 #[derive(Debug, Clone)]

@@ -544,8 +544,8 @@ fn quote(b: &[u8], i: usize) -> usize {
 /// \b(?i:basic)\s+([A-Za-z0-9\-._~+/]+=*)
 /// ```
 ///
-/// The third branch's token (HTTP Basic credentials, RFC 7617) is
-/// confirmed by [`basic_credentials`]: it must decode to `user:password`.
+/// The third branch's token (HTTP Basic credentials, RFC 7617) must also
+/// pass [`basic_credentials`]: decode to `user:password`.
 pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
     let b = text.as_bytes();
     // Candidate starts, in order: `authorization` found from its `z`,
@@ -601,7 +601,11 @@ pub fn bearer_tokens(text: &str, hit: &mut dyn FnMut(Hit)) {
         };
         if let Some(found) = found {
             let end = found.end;
-            hit(Hit { found, end });
+            // A Basic token that is no `user:password` is no match, but
+            // the search goes on after it all the same.
+            if !matches!(word, Some(Scheme::Basic)) || basic_credentials(&text[found.clone()]) {
+                hit(Hit { found, end });
+            }
             from = end;
         }
     }
@@ -644,14 +648,6 @@ fn token_after(text: &str, q: usize) -> Option<Range<usize>> {
     (n > 0).then(|| t..equals_after(b, t + n))
 }
 
-/// Whether the token at `start` follows the scheme word `basic` (any
-/// case) and whitespace: the third branch's, the only one whose scheme
-/// word is not `bearer`.
-pub fn after_basic(text: &str, start: usize) -> bool {
-    let before = text[..start].trim_end().as_bytes();
-    before.len() >= 5 && before[before.len() - 5..].eq_ignore_ascii_case(b"basic")
-}
-
 /// Whether `token` is HTTP Basic credentials: standard base64 (padded or
 /// not) of at least three bytes holding a `:` (between user and
 /// password) and no control character. "Basic auth" and other prose
@@ -690,17 +686,13 @@ pub fn basic_credentials(token: &str) -> bool {
 /// The second branch's token after `bearer` ends at `q`.
 fn looks_like_token(text: &str, q: usize) -> Option<Range<usize>> {
     let b = text.as_bytes();
-    let t = skip_ws(text, q);
-    if t == q {
-        return None;
-    }
-    let n = b[t..].iter().take_while(|&&c| token_char(c)).count();
-    let run = &b[t..t + n];
-    if run
+    let token = token_after(text, q)?;
+    let t = token.start;
+    if b[token.clone()]
         .iter()
         .any(|c| c.is_ascii_digit() || matches!(c, b'-' | b'_' | b'~' | b'+' | b'/'))
     {
-        return Some(t..equals_after(b, t + n));
+        return Some(token);
     }
     let letters = b[t..]
         .iter()

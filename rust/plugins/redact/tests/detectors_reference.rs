@@ -76,11 +76,19 @@ fn by_reference(b: Builtin, re: &Regex, group: bool, text: &str) -> Vec<std::ops
     }
     re.captures_iter(text)
         .filter_map(|c| {
-            if group {
-                c.iter().skip(1).flatten().next()
-            } else {
-                c.get(0)
+            if !group {
+                return c.get(0);
             }
+            // The first group that took part, and which one it is.
+            let (i, m) = c
+                .iter()
+                .enumerate()
+                .skip(1)
+                .find_map(|(i, m)| Some((i, m?)))?;
+            // The bearer pattern's third group, Basic credentials, must
+            // decode to `user:password`.
+            let basic = b == Builtin::Bearer && i == 3;
+            (!basic || flb_rs_redact::detect::basic_credentials(m.as_str())).then_some(m)
         })
         .map(|m| m.range())
         .filter(|r| !r.is_empty() && b.confirm(text, r.clone()))
